@@ -1,0 +1,136 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RequestContext } from '../api/http.js';
+import { collectGarbage } from '../engine/gc.js';
+import { EventBus } from '../engine/events/bus.js';
+import { ImageStore } from '../engine/images/image-store.js';
+import { chainIds, type LayerUnpacker } from '../engine/images/layers.js';
+import { pruneImages } from '../engine/images/prune.js';
+import { ImageService } from '../engine/images/service.js';
+import { ContentStore } from '../store/content.js';
+import { openDatabase, type DB } from '../store/db.js';
+import { LayerApplier } from '../store/snapshots/apply-layer.js';
+import { OverlaySnapshotter } from '../store/snapshots/overlay.js';
+import { NotImplementedError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import type { DaemonConfig } from './config.js';
+import { engineInfo } from './info.js';
+
+/** Pull and push, provided by the registry client once it is wired in. */
+export interface Distribution {
+  pull(ctx: RequestContext, image: string, tag: string | undefined, platform?: { os: string; architecture: string; variant?: string }): Promise<void>;
+  push(ctx: RequestContext, image: string, tag: string | undefined): Promise<void>;
+}
+
+/** What the container service tells the rest of the engine. */
+export interface ContainerDirectory {
+  countsByState(): { running: number; paused: number; stopped: number };
+  usersOfImage(imageId: string): { id: string; running: boolean }[];
+  countsByImage(): Map<string, number>;
+  snapshotKeys(): string[];
+}
+
+/**
+ * The composition root: builds the stores and services for one berthd instance from its
+ * config and hands them to the API routes. It holds references, not logic; each service
+ * keeps its own.
+ */
+export class Engine {
+  readonly startedAt = new Date();
+  readonly db: DB;
+  readonly content: ContentStore;
+  readonly snapshots: OverlaySnapshotter;
+  readonly layers: LayerUnpacker;
+  readonly images: ImageService;
+  readonly events = new EventBus();
+  readonly scratchDir: string;
+  distribution?: Distribution;
+  containers?: ContainerDirectory;
+
+  private constructor(
+    readonly config: DaemonConfig,
+    readonly log: Logger,
+  ) {
+    mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
+    this.scratchDir = join(config.dataRoot, 'tmp');
+    mkdirSync(this.scratchDir, { recursive: true, mode: 0o700 });
+    this.db = openDatabase(join(config.dataRoot, 'berth.db'));
+    this.content = new ContentStore(join(config.dataRoot, 'content'));
+    this.snapshots = new OverlaySnapshotter({ db: this.db, root: config.dataRoot });
+    const applier = new LayerApplier(this.snapshots);
+    const snapshots = this.snapshots;
+    this.layers = {
+      applyLayer: (o) => applier.applyLayer(o),
+      hasChain: (c) => snapshots.stat(c)?.kind === 'committed',
+      layerSize: (c) => snapshots.stat(c)?.size ?? 0,
+    };
+    this.images = new ImageService({
+      images: new ImageStore(this.db),
+      content: this.content,
+      layers: this.layers,
+      log: log.child({ component: 'images' }),
+      imageUsers: (id) => this.containers?.usersOfImage(id) ?? [],
+      onEvent: (e) => this.events.publish('image', e.action, e.id, e.name ? { name: e.name } : {}),
+    });
+    this.images.gcHook = () => this.images.gcLock.exclusive(async () => (await this.collectGarbage()).bytesFreed);
+  }
+
+  static async create(config: DaemonConfig, log: Logger): Promise<Engine> {
+    const engine = new Engine(config, log);
+    await engine.content.init();
+    const leftovers = await engine.snapshots.cleanup();
+    if (leftovers.length) log.info('removed unfinished layer extractions', { count: leftovers.length });
+    await engine.images.gc();
+    return engine;
+  }
+
+  collectGarbage() {
+    return collectGarbage({
+      db: this.db,
+      images: this.images.images,
+      content: this.content,
+      snapshots: this.snapshots,
+      log: this.log.child({ component: 'gc' }),
+      snapshotRoots: () => this.containers?.snapshotKeys() ?? [],
+    });
+  }
+
+  info(): Promise<Record<string, unknown>> {
+    return engineInfo(this);
+  }
+
+  componentVersions(): { Name: string; Version: string; Details?: Record<string, string> }[] {
+    return [];
+  }
+
+  containerCountsByImage(): Map<string, number> | undefined {
+    return this.containers?.countsByImage();
+  }
+
+  /** Overlay directories of an image's top layer, as `docker image inspect` shows them. */
+  async graphDriverData(name: string): Promise<Record<string, string>> {
+    const { config } = await this.images.configOf(name);
+    const top = chainIds(config.rootfs.diff_ids).at(-1);
+    if (!top || !this.layers.hasChain(top)) return {};
+    const lower = this.snapshots.lowerDirs(top);
+    return { UpperDir: this.snapshots.upperDir(top), ...(lower.length ? { LowerDir: lower.join(':') } : {}) };
+  }
+
+  pruneImages(filters: Map<string, string[]>) {
+    return pruneImages(this.images, filters);
+  }
+
+  async pullImage(ctx: RequestContext, image: string, tag: string | undefined, platform?: { os: string; architecture: string; variant?: string }): Promise<void> {
+    if (!this.distribution) throw new NotImplementedError('this berthd has no registry client: pulling images is not available');
+    await this.distribution.pull(ctx, image, tag, platform);
+  }
+
+  async pushImage(ctx: RequestContext, image: string, tag: string | undefined): Promise<void> {
+    if (!this.distribution) throw new NotImplementedError('this berthd has no registry client: pushing images is not available');
+    await this.distribution.push(ctx, image, tag);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,84 @@
+import { mkdirSync } from 'node:fs';
+import { registerImageRoutes } from '../api/routes/images.js';
+import { registerSystemRoutes } from '../api/routes/system.js';
+import { ApiRouter } from '../api/router.js';
+import { listen, type Listener } from '../api/server.js';
+import { errorMessage } from '../util/errors.js';
+import { createLogger, setLogLevel } from '../util/log.js';
+import { daemonCommand, resolveConfig, type DaemonConfig } from './config.js';
+import { Engine } from './engine.js';
+import { DirectoryLock } from './lock.js';
+
+export interface RunningDaemon {
+  engine: Engine;
+  listeners: Listener[];
+  stop(): Promise<void>;
+}
+
+/** Starts one berthd instance: locks its roots, opens its stores, serves the API. */
+export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> {
+  setLogLevel(config.logLevel);
+  const log = createLogger();
+  mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
+  mkdirSync(config.execRoot, { recursive: true, mode: 0o711 });
+  const dataLock = DirectoryLock.acquire(config.dataRoot, 'data root');
+  let execLock: DirectoryLock | undefined;
+  let engine: Engine | undefined;
+  try {
+    execLock = config.execRoot === config.dataRoot ? undefined : DirectoryLock.acquire(config.execRoot, 'exec root');
+    engine = await Engine.create(config, log);
+    const router = new ApiRouter(log.child({ component: 'api' }));
+    registerSystemRoutes(router, engine);
+    registerImageRoutes(router, engine);
+    const tls = config.tls ? { verify: config.tlsVerify, ca: config.tlsCaCert, cert: config.tlsCert!, key: config.tlsKey! } : undefined;
+    const listeners = await listen(router, { hosts: config.hosts, tls, allowInsecureTcp: config.allowInsecureTcp }, log);
+    engine.events.publish('daemon', 'start', engine.config.dataRoot);
+    const running = engine;
+    let stopping: Promise<void> | undefined;
+    return {
+      engine,
+      listeners,
+      stop: () =>
+        (stopping ??= (async () => {
+          await Promise.all(listeners.map((l) => l.close()));
+          running.close();
+          execLock?.release();
+          dataLock.release();
+        })()),
+    };
+  } catch (err) {
+    engine?.close();
+    execLock?.release();
+    dataLock.release();
+    throw err;
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = daemonCommand();
+  program.parse(argv);
+  let daemon: RunningDaemon;
+  try {
+    const config = resolveConfig(program.opts());
+    daemon = await startDaemon(config);
+  } catch (err) {
+    process.stderr.write(`berthd: ${errorMessage(err)}\n`);
+    process.exit(1);
+  }
+  const log = createLogger();
+  log.info('berthd started', { pid: process.pid, dataRoot: daemon.engine.config.dataRoot });
+  const shutdown = (signal: string) => {
+    log.info('shutting down', { signal });
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    daemon.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error('shutdown failed', { err: errorMessage(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

@@ -1,0 +1,214 @@
+/**
+ * The OCI runtime CLI adapter: every call berth makes to runc or crun goes through here.
+ * `create` and `exec` are not here: conmon runs those (see conmon.ts) so that it can hold
+ * the container's stdio. `--root` is per berthd instance so two daemons never share state.
+ *
+ * Choosing the binary: runc by default. crun is used only when asked for and the host's
+ * cgroup layout allows it: crun 1.8 refuses hybrid hosts (v1 controllers plus a v2
+ * `unified` mount), so on hybrid hosts crun is probed once with a throwaway container and
+ * the answer is cached; falling back to runc logs why.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { log } from '../util/log.js';
+import { NotFoundError, SystemError } from '../util/errors.js';
+import type { OciResources } from './spec/oci-types.js';
+import { detectCgroupMode } from './spec/host-info.js';
+
+export type RuntimeName = 'runc' | 'crun';
+
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  /** creating | created | running | paused | stopped */
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+  bundle: string;
+  rootfs?: string;
+  created?: string;
+}
+
+export interface OciRuntimeOptions {
+  /** Absolute path of the runtime binary. */
+  path: string;
+  name: RuntimeName;
+  /** State directory passed as `--root`. */
+  root: string;
+}
+
+const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+export function findBinary(name: string): string | undefined {
+  for (const dir of SEARCH_PATH) {
+    const p = `${dir}/${name}`;
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function run(file: string, args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        const e = err as NodeJS.ErrnoException & { stderr?: string };
+        e.stderr = stderr;
+        reject(e);
+      } else resolve({ stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** runc prints JSON log lines or plain text on failure; keep the human part. */
+function runtimeMessage(stderr: string): string {
+  const lines = stderr.trim().split('\n').filter(Boolean);
+  const last = lines[lines.length - 1] ?? '';
+  try {
+    const parsed = JSON.parse(last) as { msg?: string };
+    if (parsed.msg) return parsed.msg;
+  } catch {
+    // plain text
+  }
+  return last.replace(/^time="[^"]*" level=\w+ msg="?/, '').replace(/"$/, '');
+}
+
+export class OciRuntime {
+  readonly path: string;
+  readonly name: RuntimeName;
+  readonly root: string;
+
+  constructor(opts: OciRuntimeOptions) {
+    this.path = opts.path;
+    this.name = opts.name;
+    this.root = opts.root;
+  }
+
+  /** The global arguments conmon must pass too (`--runtime-arg`). */
+  globalArgs(): string[] {
+    return [`--root=${this.root}`];
+  }
+
+  private async call(args: string[], id: string, input?: string): Promise<string> {
+    try {
+      const { stdout } = await run(this.path, [...this.globalArgs(), ...args], input);
+      return stdout;
+    } catch (err) {
+      const stderr = (err as { stderr?: string }).stderr ?? '';
+      const msg = runtimeMessage(stderr) || (err as Error).message;
+      if (/does not exist|not exist|container not found/i.test(msg)) {
+        throw new NotFoundError(`No such container: ${id}`, { cause: err });
+      }
+      throw new SystemError(`${this.name} ${args[0]} ${id}: ${msg}`, { cause: err });
+    }
+  }
+
+  async state(id: string): Promise<OciState> {
+    return JSON.parse(await this.call(['state', id], id)) as OciState;
+  }
+
+  async start(id: string): Promise<void> {
+    await this.call(['start', id], id);
+  }
+
+  /** `all` signals every process of the container (needed when it shares a PID namespace). */
+  async kill(id: string, signal: string | number, all = false): Promise<void> {
+    await this.call(['kill', ...(all ? ['--all'] : []), id, String(signal)], id);
+  }
+
+  async delete(id: string, force = false): Promise<void> {
+    await this.call(['delete', ...(force ? ['--force'] : []), id], id);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.call(['pause', id], id);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.call(['resume', id], id);
+  }
+
+  /** Applies new limits; `resources` is the OCI linux.resources object read from stdin. */
+  async update(id: string, resources: OciResources): Promise<void> {
+    await this.call(['update', '--resources', '-', id], id, JSON.stringify(resources));
+  }
+
+  /** Host PIDs of the container's processes. */
+  async ps(id: string): Promise<number[]> {
+    const out = await this.call(['ps', '--format', 'json', id], id);
+    const parsed = JSON.parse(out || '[]') as number[] | null;
+    return parsed ?? [];
+  }
+
+  async list(): Promise<OciState[]> {
+    const out = await this.call(['list', '--format', 'json'], '');
+    return (JSON.parse(out || 'null') as OciState[] | null) ?? [];
+  }
+}
+
+export interface RuntimeSelection {
+  /** `runc` unless `crun` was asked for and works here. */
+  name: RuntimeName;
+  path: string;
+  /** Why the preferred runtime was not taken. */
+  fallbackReason?: string;
+}
+
+let crunVerdict: Promise<string | undefined> | undefined;
+
+/**
+ * Why crun cannot run containers on this host, or undefined if it can. crun 1.8 refuses
+ * hybrid cgroup hosts at create time ("cgroups in hybrid mode not supported"); v1-only and
+ * v2-only hosts are fine. On hybrid hosts the answer comes from a real probe: `crun run` of
+ * a throwaway bundle whose process does not exist. Reaching the exec step proves the cgroup
+ * setup passed. Probed once per process.
+ */
+export function crunUnusableReason(crunPath: string): Promise<string | undefined> {
+  crunVerdict ??= (async () => {
+    if (detectCgroupMode() !== 'hybrid') return undefined;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-crun-probe-'));
+    const id = `berth-probe-${process.pid}`;
+    try {
+      await mkdir(path.join(dir, 'rootfs'));
+      const spec = {
+        ociVersion: '1.0.2',
+        process: { user: { uid: 0, gid: 0 }, args: ['/berth-probe-missing'], cwd: '/', env: [] },
+        root: { path: path.join(dir, 'rootfs') },
+        mounts: [],
+        linux: { namespaces: [{ type: 'mount' }], cgroupsPath: `/berth-probe/${id}` },
+      };
+      await writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
+      try {
+        await run(crunPath, ['--root', path.join(dir, 'state'), 'run', '--bundle', dir, id]);
+        return undefined;
+      } catch (err) {
+        const stderr = (err as { stderr?: string }).stderr ?? '';
+        // Failing at the missing executable means everything before it, cgroups included, worked.
+        if (/berth-probe-missing|No such file/i.test(stderr)) return undefined;
+        return `crun cannot run containers here: ${stderr.trim() || (err as Error).message}`;
+      } finally {
+        await run(crunPath, ['--root', path.join(dir, 'state'), 'delete', '--force', id]).catch(() => undefined);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rmdir('/sys/fs/cgroup/unified/berth-probe').catch(() => undefined);
+    }
+  })();
+  return crunVerdict;
+}
+
+export async function selectRuntime(preferred: RuntimeName = 'runc'): Promise<RuntimeSelection> {
+  const runc = findBinary('runc');
+  if (preferred === 'crun') {
+    const crun = findBinary('crun');
+    const reason = crun ? await crunUnusableReason(crun) : 'crun is not installed';
+    if (crun && !reason) return { name: 'crun', path: crun };
+    if (!runc) throw new SystemError(`no usable OCI runtime: ${reason}; runc is not installed`);
+    log.warn('falling back to runc', { reason });
+    return { name: 'runc', path: runc, fallbackReason: reason };
+  }
+  if (!runc) throw new SystemError('runc is not installed');
+  return { name: 'runc', path: runc };
+}

@@ -1,0 +1,88 @@
+/**
+ * The whole metadata schema, in one place. Update the drawing when the structure changes,
+ * and add a migration (never edit one that has shipped).
+ *
+ *   images ─────────────┐            snapshots (overlay, keyed by chain ID or container key)
+ *   id = config digest  │              key ── parent ──▶ key ...
+ *   manifest_digest     │              kind: committed | active | view
+ *        ▲              │
+ *   tags.image_id       │            containers (added by the containers migration)
+ *   repo_digests.image_id            leases ──▶ lease_resources (kind, ref): protects blobs and
+ *                                              snapshots from GC while work is in progress
+ *
+ * Blobs themselves live in the content store (files named by digest); the DB only says who
+ * references them. GC marks from images (manifest → config + layers), snapshots from image
+ * chain IDs and containers, and anything held by an unexpired lease; it sweeps the rest.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'images, tags, snapshots, leases',
+    sql: `
+      CREATE TABLE images (
+        id              TEXT PRIMARY KEY,      -- sha256 of the image config (Docker's image ID)
+        manifest_digest TEXT NOT NULL,         -- the OCI manifest we keep for it
+        created         TEXT NOT NULL,         -- the config's created timestamp (RFC 3339)
+        size            INTEGER NOT NULL,      -- sum of uncompressed layer sizes
+        labels          TEXT NOT NULL DEFAULT '{}', -- JSON, copied from config for filtering
+        parent          TEXT,                  -- local parent image (commit/build), for history
+        added_at        INTEGER NOT NULL       -- ms since epoch, for before/since ordering
+      );
+      CREATE TABLE tags (
+        name      TEXT PRIMARY KEY,            -- normalized reference: docker.io/library/busybox:latest
+        image_id  TEXT NOT NULL REFERENCES images(id)
+      );
+      CREATE INDEX tags_image ON tags(image_id);
+      CREATE TABLE repo_digests (
+        name      TEXT NOT NULL,               -- repository: docker.io/library/busybox
+        digest    TEXT NOT NULL,               -- manifest digest as the registry knows it
+        image_id  TEXT NOT NULL REFERENCES images(id),
+        PRIMARY KEY (name, digest)
+      );
+      CREATE TABLE snapshots (
+        key        TEXT PRIMARY KEY,           -- committed: chain ID; active/view: caller's key
+        parent     TEXT REFERENCES snapshots(key),
+        kind       TEXT NOT NULL CHECK (kind IN ('committed', 'active', 'view')),
+        dir_id     TEXT NOT NULL UNIQUE,       -- directory name under snapshots/
+        size       INTEGER NOT NULL DEFAULT 0,
+        labels     TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE leases (
+        id         TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE lease_resources (
+        lease_id TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,
+        kind     TEXT NOT NULL CHECK (kind IN ('blob', 'snapshot')),
+        ref      TEXT NOT NULL,
+        PRIMARY KEY (lease_id, kind, ref)
+      );
+    `,
+  },
+  {
+    version: 2,
+    description: 'containers',
+    sql: `
+      CREATE TABLE containers (
+        id           TEXT PRIMARY KEY,         -- 64 hex characters
+        name         TEXT NOT NULL UNIQUE,     -- without the leading slash
+        image_id     TEXT NOT NULL REFERENCES images(id),
+        image_ref    TEXT NOT NULL,            -- what the user asked for (Config.Image)
+        snapshot_key TEXT,                     -- active snapshot holding the rootfs
+        created_at   INTEGER NOT NULL,         -- ms since epoch
+        config       TEXT NOT NULL,            -- JSON: Docker's Config
+        host_config  TEXT NOT NULL,            -- JSON: Docker's HostConfig
+        state        TEXT NOT NULL,            -- JSON: Docker's State plus runtime bookkeeping
+        networking   TEXT NOT NULL DEFAULT '{}' -- JSON: NetworkSettings / endpoints
+      );
+      CREATE INDEX containers_image ON containers(image_id);
+    `,
+  },
+];

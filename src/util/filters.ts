@@ -1,0 +1,60 @@
+import { InvalidParameterError } from './errors.js';
+
+/** Rejects filter keys a list does not know, as Docker does ("invalid filter 'x'"). */
+export function checkFilters(filters: Map<string, string[]>, allowed: readonly string[]): void {
+  for (const key of filters.keys()) {
+    if (!allowed.includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+  }
+}
+
+/**
+ * Go's path.Match: `*` matches any run of non-`/` characters, `?` one such character,
+ * `[...]` a class. Used by Docker's reference filters.
+ */
+export function globMatch(pattern: string, value: string): boolean {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '*') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else if (ch === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0) return false;
+      let cls = pattern.slice(i + 1, end);
+      if (cls.startsWith('^')) cls = '!' + cls.slice(1);
+      re += '[' + (cls.startsWith('!') ? '^' + cls.slice(1) : cls).replace(/\\/g, '\\\\') + ']';
+      i = end;
+    } else if (ch === '\\' && i + 1 < pattern.length) {
+      re += '\\' + pattern[++i];
+    } else re += ch.replace(/[.+^${}()|\]\\]/g, '\\$&');
+  }
+  return new RegExp(re + '$').test(value);
+}
+
+/**
+ * Docker's time filters (`until`, `since` for events/logs): Unix seconds (with fraction),
+ * RFC 3339 dates, or a Go duration relative to now (`10m`, `1h30m`). Returns Unix seconds.
+ */
+export function parseTime(value: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  const d = parseDuration(value);
+  if (d !== undefined) return (now - d) / 1000;
+  const t = Date.parse(value);
+  if (!Number.isNaN(t)) return t / 1000;
+  throw new InvalidParameterError(`invalid time value "${value}": use a Unix timestamp, an RFC 3339 date or a duration like 10m`);
+}
+
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go duration strings (`1h30m`, `500ms`) in milliseconds; undefined if not one. */
+export function parseDuration(value: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(value)) !== null) {
+    total += Number(m[1]) * UNIT_MS[m[2]!]!;
+    matched = re.lastIndex;
+  }
+  return matched === value.length && matched > 0 ? total : undefined;
+}
