@@ -14,7 +14,7 @@ import { LayerApplier } from '../../src/store/snapshots/apply-layer.js';
 import { chainId } from '../../src/store/snapshots/chain-id.js';
 import { OverlaySnapshotter } from '../../src/store/snapshots/overlay.js';
 import { mountRootfs } from '../../src/store/snapshots/rootfs.js';
-import { sha256 } from '../../src/util/digest.js';
+import { sha256, type Digest } from '../../src/util/digest.js';
 import { Scratch, describeTree, makeTar, streamOf, type TarEntry } from './helpers.js';
 
 const L0: TarEntry[] = [
@@ -67,7 +67,7 @@ let db: DB;
 let snapshotter: OverlaySnapshotter;
 let merged: string;
 let top: string;
-let bottom: string;
+let bottom: Digest;
 
 before(async () => {
   const root = await scratch.dir();

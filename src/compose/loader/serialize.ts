@@ -39,6 +39,8 @@ function inlineExtensions<T extends { extensions?: Record<string, unknown> }>(va
 
 function serviceView(service: Service): Record<string, unknown> {
   const { name: _name, ...rest } = service;
+  // compose omits an empty environment.
+  if (Object.keys(rest.environment).length === 0) delete (rest as Partial<Service>).environment;
   return withDurations(inlineExtensions(rest), '') as Record<string, unknown>;
 }
 

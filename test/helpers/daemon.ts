@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BerthClient } from '../../src/client/client.js';
+import { ensureBusyboxFixture } from './fixtures.js';
+import { entryCommand } from './paths.js';
+
+export interface TestDaemon {
+  /** unix socket path of the API */
+  socket: string;
+  host: string;
+  dataRoot: string;
+  execRoot: string;
+  root: string;
+  client: BerthClient;
+  process: ChildProcess;
+  /** Everything berthd wrote to stderr so far. */
+  logs(): string;
+  /** Environment for the docker CLI: DOCKER_HOST pointing at this daemon. */
+  dockerEnv(): NodeJS.ProcessEnv;
+  /** SIGKILL the daemon (its containers keep running) and wait for it to be gone. */
+  kill9(): Promise<void>;
+  /** Start berthd again on the same roots. */
+  restart(): Promise<void>;
+  /** SIGTERM, wait, remove the temp dirs. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface TestDaemonOptions {
+  extraArgs?: string[];
+  /** Keep the temp dirs (for debugging). */
+  keep?: boolean;
+}
+
+async function waitForPing(client: BerthClient, proc: ChildProcess, logs: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`berthd exited with ${proc.exitCode}:\n${logs()}`);
+    try {
+      const res = await client.request('GET', '/_ping');
+      res.resume();
+      if (res.statusCode === 200) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`berthd did not answer /_ping within 30s:\n${logs()}`);
+}
+
+/** Starts a berthd with its own data root, exec root and socket in a temp dir. */
+export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
+  const root = await mkdtemp(join(tmpdir(), 'berth-test-'));
+  const socket = join(root, 'berth.sock');
+  const dataRoot = join(root, 'data');
+  const execRoot = join(root, 'exec');
+  const host = `unix://${socket}`;
+  let output = '';
+  let proc!: ChildProcess;
+  const launch = async () => {
+    const [cmd, ...args] = entryCommand('daemon');
+    proc = spawn(cmd!, [...args, '-H', host, '--data-root', dataRoot, '--exec-root', execRoot, '--config-file', join(root, 'daemon.json'), ...(opts.extraArgs ?? [])], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    await waitForPing(client, proc, () => output);
+  };
+  await import('node:fs/promises').then((fs) => fs.writeFile(join(root, 'daemon.json'), '{}'));
+  const client = new BerthClient({ host });
+  await launch();
+  let stopped = false;
+  const exited = (p: ChildProcess) => new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : p.once('exit', () => resolve())));
+  return {
+    socket,
+    host,
+    dataRoot,
+    execRoot,
+    root,
+    client,
+    get process() {
+      return proc;
+    },
+    logs: () => output,
+    dockerEnv: () => ({ ...process.env, DOCKER_HOST: host, DOCKER_CONFIG: join(root, 'docker-config'), DOCKER_CLI_HINTS: 'false' }),
+    kill9: async () => {
+      proc.kill('SIGKILL');
+      await exited(proc);
+    },
+    restart: launch,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      client.close();
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        await exited(proc);
+        clearTimeout(timer);
+      }
+      if (!opts.keep) await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Imports the busybox fixture as `busybox:latest` (or `name`) and returns its image ID. */
+export async function importBusybox(client: BerthClient, name = 'busybox:latest', changes: string[] = []): Promise<string> {
+  const tar = ensureBusyboxFixture();
+  const [repo, tag] = name.split(':');
+  const res = await client.call('POST', '/images/create', { query: { fromSrc: '-', repo, tag, changes }, body: createReadStream(tar) });
+  let id = '';
+  for await (const m of client.messages(res)) if (m.status) id = m.status;
+  return id;
+}
