@@ -42,7 +42,7 @@ export function parseComposeYaml(options: ParseOptions): Tree {
     const line = lineCounter.linePos(err.pos[0]).line;
     throw new ComposeError(`yaml: ${err.message.split('\n')[0]}`, { pos: { file: options.displayName, line } });
   }
-  const converter = new Converter(doc, lineCounter, options.displayName);
+  const converter = new Converter(doc, lineCounter, options.displayName, options.text);
   if (doc.contents === null) return {};
   return converter.convert(doc.contents as Node, []);
 }
@@ -52,6 +52,7 @@ class Converter {
     private readonly doc: Document,
     private readonly lines: LineCounter,
     private readonly file: string,
+    private readonly text: string,
   ) {}
 
   private pos(node: unknown): SourcePos | undefined {
@@ -78,6 +79,11 @@ class Converter {
     if (isScalar(node)) {
       const value = node.value;
       if (value === null || value === undefined) return null;
+      if (typeof value === 'number' && node.type === 'PLAIN' && node.range) {
+        // Compose reads YAML with Go's yaml.v3, where a leading 0 means octal (file modes: 0440).
+        const source = this.text.slice(node.range[0], node.range[1]).trim();
+        if (/^0[0-7]+$/.test(source)) return parseInt(source, 8);
+      }
       if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
       if (typeof value === 'bigint') return Number(value);
       return String(value);

@@ -24,17 +24,24 @@ export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_AUDIT_WRITE',
 ];
 
-let lastCap: number | undefined;
-/** Capabilities this kernel supports (privileged and `ALL` never ask runc for more). */
+let hostCaps: string[] | undefined;
+/**
+ * Capabilities this process may hand out: its bounding set (/proc/self/status CapBnd),
+ * limited to what the kernel knows. Privileged and `ALL` never ask runc for more, which
+ * it could not grant ("unable to apply caps").
+ */
 export function hostCapabilities(): string[] {
-  if (lastCap === undefined) {
+  if (!hostCaps) {
+    let mask = (1n << BigInt(KNOWN_CAPABILITIES.length)) - 1n;
     try {
-      lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+      const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+      if (m) mask = BigInt(`0x${m[1]}`);
     } catch {
-      lastCap = KNOWN_CAPABILITIES.length - 1;
+      // not Linux; keep every known capability
     }
+    hostCaps = KNOWN_CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
   }
-  return KNOWN_CAPABILITIES.slice(0, lastCap + 1);
+  return hostCaps;
 }
 
 /** `chown`, `CAP_CHOWN`, `cap_chown` -> `CAP_CHOWN`; `all` -> `ALL`. */

@@ -112,12 +112,13 @@ export function resolveUser(spec: string | undefined, groupAdd: readonly string[
     return found.gid;
   };
 
+  // The primary group is listed too, as Docker does (`id` shows it under groups=).
   const additional: number[] = [];
   if (groupPart !== undefined && groupPart !== '') {
     gid = lookupGroup(groupPart);
   } else if (name !== undefined) {
-    for (const g of db.group) if (g.members.includes(name) && g.gid !== gid) additional.push(g.gid);
+    for (const g of db.group) if (g.members.includes(name)) additional.push(g.gid);
   }
   for (const g of groupAdd) additional.push(lookupGroup(g));
-  return { uid, gid, additionalGids: [...new Set(additional)], home };
+  return { uid, gid, additionalGids: [...new Set([gid, ...additional])], home };
 }

@@ -385,8 +385,8 @@ class WordRun {
     if (value === undefined && this.lex.skipUnsetEnv) return `\${${name}/${pattern}/${replacement}}`;
     const re = shellPatternToRegExp(pattern, { greedy: true, anchored: false, global: all });
     const subject = value ?? '';
-    // A function replacement keeps `$&` and friends literal.
-    return all ? subject.replace(re, () => replacement) : subject.replace(re, () => replacement);
+    // The `g` flag (set for `//`) decides first vs all; a function keeps `$&` in the replacement literal.
+    return subject.replace(re, () => replacement);
   }
 }
 

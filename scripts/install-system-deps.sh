@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every system package berth needs on Debian 12, as root:
+#  - what berthd uses at run time: runc (crun when the host allows), conmon, iptables, iproute2,
+#    tini/catatonit for --init, zstd for zstd layers, util-linux/mount;
+#  - what the tests and fixtures use: busybox-static, debootstrap, skopeo, tmux, file;
+#  - real peers the interop tests and benchmarks compare against: docker.io (dockerd 20.10),
+#    docker-registry, docker-compose, etcd-server, rsyslog.
+set -euo pipefail
+if [[ $(id -u) -ne 0 ]]; then echo "run as root" >&2; exit 1; fi
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  runc crun conmon iptables iproute2 tini catatonit zstd util-linux kmod procps psmisc
+  busybox-static debootstrap skopeo tmux file ca-certificates curl
+  docker.io docker-registry docker-compose etcd-server rsyslog
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update
+  # policy-rc.d keeps package scripts from starting services (dockerd, registry, etcd) here:
+  # tests start their own instances on their own sockets.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ((node_major < 20)); then echo "berth needs Node.js 20 or newer (found ${node_major})" >&2; exit 1; fi
