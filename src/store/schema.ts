@@ -10,6 +10,11 @@
  *   repo_digests.image_id            leases ──▶ lease_resources (kind, ref): protects blobs and
  *                                              snapshots from GC while work is in progress
  *
+ *   networks ◀── endpoints (network_id, container_id): one interface of a container's sandbox
+ *   id, name       ip_allocations (network_id, address, owner): IPAM, incl. gateway/aux
+ *   driver, pools  sandboxes (container_id): netns path, DNS settings, published ports
+ *                  pending_connections (container_id, network_id): connects to a stopped container
+ *
  * Blobs themselves live in the content store (files named by digest); the DB only says who
  * references them. GC marks from images (manifest → config + layers), snapshots from image
  * chain IDs and containers, and anything held by an unexpired lease; it sweeps the rest.
@@ -83,6 +88,65 @@ export const MIGRATIONS: Migration[] = [
         networking   TEXT NOT NULL DEFAULT '{}' -- JSON: NetworkSettings / endpoints
       );
       CREATE INDEX containers_image ON containers(image_id);
+    `,
+  },
+  {
+    version: 3,
+    description: 'networks, endpoints, IPAM allocations, sandboxes',
+    sql: `
+      CREATE TABLE networks (
+        id          TEXT PRIMARY KEY,          -- 64 hex characters
+        name        TEXT NOT NULL UNIQUE,
+        driver      TEXT NOT NULL,             -- bridge | macvlan | host | null
+        internal    INTEGER NOT NULL DEFAULT 0,
+        attachable  INTEGER NOT NULL DEFAULT 0,
+        enable_ipv6 INTEGER NOT NULL DEFAULT 0,
+        ipam        TEXT NOT NULL DEFAULT '{}', -- JSON: {driver, options, pools: [{Subnet, Gateway, IPRange, AuxiliaryAddresses}]}
+        options     TEXT NOT NULL DEFAULT '{}', -- JSON: driver options (com.docker.network.*)
+        labels      TEXT NOT NULL DEFAULT '{}',
+        device      TEXT NOT NULL DEFAULT '',  -- bridge device or macvlan parent
+        builtin     INTEGER NOT NULL DEFAULT 0, -- bridge/host/none: cannot be removed
+        created     TEXT NOT NULL              -- RFC 3339
+      );
+      CREATE TABLE sandboxes (
+        container_id   TEXT PRIMARY KEY,
+        container_name TEXT NOT NULL,
+        mode           TEXT NOT NULL,          -- bridge | host | none
+        netns_path     TEXT NOT NULL DEFAULT '',
+        dns            TEXT NOT NULL DEFAULT '{}', -- JSON: hostname, dns, dnsSearch, dnsOptions, extraHosts
+        ports          TEXT NOT NULL DEFAULT '[]'  -- JSON: published ports [{proto, containerPort, hostIp, hostPort}]
+      );
+      CREATE TABLE endpoints (
+        id             TEXT PRIMARY KEY,
+        network_id     TEXT NOT NULL REFERENCES networks(id),
+        container_id   TEXT NOT NULL REFERENCES sandboxes(container_id),
+        container_name TEXT NOT NULL,
+        ifname         TEXT NOT NULL,          -- inside the sandbox: eth0, eth1 ...
+        host_ifname    TEXT NOT NULL DEFAULT '', -- host side of the veth
+        mac            TEXT NOT NULL,
+        ipv4           TEXT NOT NULL,
+        prefix_len     INTEGER NOT NULL,
+        gateway        TEXT NOT NULL DEFAULT '',
+        aliases        TEXT NOT NULL DEFAULT '[]',
+        dns_names      TEXT NOT NULL DEFAULT '[]',
+        links          TEXT NOT NULL DEFAULT '[]',
+        static_ip      TEXT,
+        created_at     INTEGER NOT NULL,
+        UNIQUE (network_id, container_id)
+      );
+      CREATE INDEX endpoints_container ON endpoints(container_id);
+      CREATE TABLE ip_allocations (
+        network_id TEXT NOT NULL REFERENCES networks(id) ON DELETE CASCADE,
+        address    TEXT NOT NULL,
+        owner      TEXT NOT NULL,              -- gateway | aux:<name> | endpoint:<id>
+        PRIMARY KEY (network_id, address)
+      );
+      CREATE TABLE pending_connections (
+        container_id TEXT NOT NULL,
+        network_id   TEXT NOT NULL REFERENCES networks(id) ON DELETE CASCADE,
+        config       TEXT NOT NULL DEFAULT '{}', -- JSON: EndpointConfig
+        PRIMARY KEY (container_id, network_id)
+      );
     `,
   },
 ];

@@ -31,14 +31,13 @@ export function matchLabels(labels: Record<string, string>, wanted: string[]): b
   });
 }
 
-function referenceMatches(tags: string[], patterns: string[]): boolean {
-  return patterns.some((pattern) =>
-    tags.some((t) => {
-      const familiar = familiarName(t);
-      const repo = familiarRepository(parseReference(t));
-      return globMatch(pattern, familiar) || globMatch(pattern, repo);
-    }),
-  );
+/** The tags matching any `reference` pattern (by familiar name, with or without the tag). */
+function matchingTags(tags: string[], patterns: string[]): string[] {
+  return tags.filter((t) => {
+    const familiar = familiarName(t);
+    const repo = familiarRepository(parseReference(t));
+    return patterns.some((pattern) => globMatch(pattern, familiar) || globMatch(pattern, repo));
+  });
 }
 
 export function listImages(service: ImageService, opts: { all: boolean; filters: Map<string, string[]>; digests: boolean; containerCounts?: Map<string, number> }): ImageSummary[] {
@@ -65,7 +64,7 @@ export function listImages(service: ImageService, opts: { all: boolean; filters:
 
   const out: ImageSummary[] = [];
   for (const img of all) {
-    const imgTags = tags.get(img.id) ?? [];
+    let imgTags = tags.get(img.id) ?? [];
     const imgDigests = digests.get(img.id) ?? [];
     const isDangling = imgTags.length === 0 && imgDigests.length === 0;
     if (!opts.all && isDangling && hasChildren.has(img.id) && !dangling) continue;
@@ -74,7 +73,11 @@ export function listImages(service: ImageService, opts: { all: boolean; filters:
     if (since && img.addedAt <= since.addedAt) continue;
     if (until !== undefined && Date.parse(img.created) / 1000 >= until) continue;
     if (labels && !matchLabels(img.labels, labels)) continue;
-    if (references && !referenceMatches(imgTags, references)) continue;
+    if (references) {
+      // Docker lists only the tags the reference filter matched.
+      imgTags = matchingTags(imgTags, references);
+      if (imgTags.length === 0) continue;
+    }
     out.push({
       Id: img.id,
       ParentId: img.parent ?? '',
