@@ -15,6 +15,11 @@ import { NotImplementedError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { DaemonConfig } from './config.js';
 import { engineInfo } from './info.js';
+import { cgroupParent, instanceName } from './instance.js';
+import { ConmonRuntime } from '../runtime/container-runtime.js';
+import { ContainerService } from '../engine/containers/service.js';
+import { ContainerStore } from '../engine/containers/store.js';
+import { IsolatedNetworking } from '../engine/containers/networking.js';
 
 /** Pull and push, provided by the registry client once it is wired in. */
 export interface Distribution {
@@ -46,12 +51,17 @@ export class Engine {
   readonly scratchDir: string;
   distribution?: Distribution;
   containers?: ContainerDirectory;
+  /** Set once the runtime is up (create): the container lifecycle. */
+  containerService!: ContainerService;
+  runtime!: ConmonRuntime;
+  readonly instance: string;
 
   private constructor(
     readonly config: DaemonConfig,
     readonly log: Logger,
   ) {
     mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
+    this.instance = instanceName(config);
     this.scratchDir = join(config.dataRoot, 'tmp');
     mkdirSync(this.scratchDir, { recursive: true, mode: 0o700 });
     this.db = openDatabase(join(config.dataRoot, 'berth.db'));
@@ -80,6 +90,25 @@ export class Engine {
     await engine.content.init();
     const leftovers = await engine.snapshots.cleanup();
     if (leftovers.length) log.info('removed unfinished layer extractions', { count: leftovers.length });
+    engine.runtime = await ConmonRuntime.open({
+      runRoot: join(config.execRoot, 'runtime'),
+      bundleRoot: join(config.execRoot, 'bundles'),
+      runtime: config.defaultRuntime === 'crun' ? 'crun' : 'runc',
+    });
+    engine.containerService = new ContainerService({
+      store: new ContainerStore(engine.db),
+      images: engine.images,
+      snapshots: engine.snapshots,
+      runtime: engine.runtime,
+      networking: new IsolatedNetworking(),
+      events: engine.events,
+      log: log.child({ component: 'containers' }),
+      containersDir: join(config.dataRoot, 'containers'),
+      rootfsDir: join(config.execRoot, 'rootfs'),
+      cgroupParent: cgroupParent(engine.instance),
+    });
+    engine.containers = engine.containerService;
+    await engine.containerService.restore();
     await engine.images.gc();
     return engine;
   }
@@ -131,6 +160,8 @@ export class Engine {
   }
 
   close(): void {
+    this.containerService?.close();
+    this.runtime?.close();
     this.db.close();
   }
 }

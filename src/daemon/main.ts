@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { ApiRouter } from '../api/router.js';
@@ -30,6 +31,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     const router = new ApiRouter(log.child({ component: 'api' }));
     registerSystemRoutes(router, engine);
     registerImageRoutes(router, engine);
+    registerContainerRoutes(router, engine.containerService, engine.images);
     const tls = config.tls ? { verify: config.tlsVerify, ca: config.tlsCaCert, cert: config.tlsCert!, key: config.tlsKey! } : undefined;
     const listeners = await listen(router, { hosts: config.hosts, tls, allowInsecureTcp: config.allowInsecureTcp }, log);
     engine.events.publish('daemon', 'start', engine.config.dataRoot);

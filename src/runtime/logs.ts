@@ -63,7 +63,7 @@ export function parseLogRecord(line: string): RawRecord | undefined {
 
 /** Formats one record the way conmon does (used by tests and by writers of imported logs). */
 export function formatLogRecord(time: Date, stream: LogStream, content: string, partial = false): string {
-  return `${time.toISOString().replace('Z', '000000Z').replace(/\.(\d{3})000000Z$/, '.$1000000Z')} ${stream} ${partial ? 'P' : 'F'} ${content}\n`;
+  return `${time.toISOString().replace(/Z$/, '000000Z')} ${stream} ${partial ? 'P' : 'F'} ${content}\n`;
 }
 
 /** Assembles logical lines from records, one pending partial per stream. */

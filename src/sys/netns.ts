@@ -10,11 +10,12 @@ import { dirname } from 'node:path';
 import { isMountPoint, unmount } from './mount.js';
 import { runTool, type RunResult } from './ip.js';
 
-export async function createNetns(path: string): Promise<void> {
+export async function createNetns(path: string, opts: { loopbackUp?: boolean } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await (await open(path, 'a')).close();
   try {
-    await runTool('unshare', [`--net=${path}`, 'true']);
+    // The command runs inside the new namespace: bringing lo up costs no extra process.
+    await runTool('unshare', [`--net=${path}`, ...(opts.loopbackUp ? ['ip', 'link', 'set', 'lo', 'up'] : ['true'])]);
   } catch (err) {
     await rm(path, { force: true });
     throw err;

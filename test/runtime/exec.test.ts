@@ -19,7 +19,7 @@ after(async () => {
   await env?.cleanup();
 });
 
-describe('runtime: exec', () => {
+describe('runtime: exec', { timeout: 60_000 }, () => {
   test('attached exec: stdout, stderr, exit code, user', async () => {
     const s = await env.rt.exec(id, { execId: 'e-attached', cmd: ['sh', '-c', 'id -u; echo oops >&2; exit 7'], user: 'user', attachStdout: true, attachStderr: true });
     assert.ok(s.io, 'attach stream');

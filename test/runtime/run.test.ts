@@ -26,7 +26,7 @@ async function run(config: Parameters<TestEnv['create']>[0]) {
   return { ...c, exit, lines, stdout: lines.filter((l) => l.stream === 'stdout').map((l) => l.line) };
 }
 
-describe('runtime: run', () => {
+describe('runtime: run', { timeout: 60_000 }, () => {
   test('echo hi: log and exit code 0', async () => {
     const r = await run({ config: { Cmd: ['echo', 'hi'] } });
     assert.equal(r.exit.exitCode, 0);

@@ -6,6 +6,7 @@
  *   anything else     → a Go template rendered per item, each followed by a newline
  * `\t` and `\n` typed literally on the command line become real tabs and newlines.
  */
+import { goJSON } from './ids.js';
 import { tabwrite } from './tabwriter.js';
 import { compileTemplate, type Template } from './template.js';
 
@@ -37,7 +38,7 @@ export function templateText(format: string): string {
 export function sortedJSON(row: Row): string {
   const sorted: Row = {};
   for (const k of Object.keys(row).sort()) sorted[k] = row[k];
-  return JSON.stringify(sorted);
+  return goJSON(sorted);
 }
 
 /** Renders list rows according to the format rules above. */

@@ -28,10 +28,17 @@ interface Pipe {
   cmds: Command[];
 }
 
+interface ControlNode {
+  kind: 'if' | 'with' | 'range';
+  pipe: Pipe;
+  list: Node[];
+  elseList?: Node[];
+}
+
 type Node =
   | { kind: 'text'; text: string }
   | { kind: 'action'; pipe: Pipe }
-  | { kind: 'if' | 'with' | 'range'; pipe: Pipe; list: Node[]; elseList?: Node[] }
+  | ControlNode
   | { kind: 'break' | 'continue' };
 
 export type TemplateFunc = (...args: TemplateValue[]) => TemplateValue;
@@ -288,7 +295,7 @@ export class Template {
     }
   }
 
-  private range(n: Extract<Node, { kind: 'range' }>, dot: TemplateValue, scope: Scope, out: string[]): void {
+  private range(n: ControlNode, dot: TemplateValue, scope: Scope, out: string[]): void {
     const mark = scope.length;
     const v = this.evalPipe({ ...n.pipe, decl: [] }, dot, scope);
     let items: Array<[TemplateValue, TemplateValue]>;
@@ -410,7 +417,7 @@ function compare(fn: string, a: TemplateValue, b: TemplateValue): number {
     }
     throw new TemplateError(`error calling ${fn}: incompatible types for comparison`);
   }
-  return a < b ? -1 : a > b ? 1 : 0;
+  return (a as number | string) < (b as number | string) ? -1 : (a as number | string) > (b as number | string) ? 1 : 0;
 }
 
 /** Go's builtins plus the docker CLI's template functions (cli/templates). */

@@ -43,7 +43,7 @@ export interface NetworkRecord {
   enableIPv6: boolean;
   ipamDriver: string;
   ipamOptions: Record<string, string>;
-  pools: Required<Pick<IpamPool, 'Subnet' | 'Gateway'>>[] & IpamPool[];
+  pools: (IpamPool & { Subnet: string; Gateway: string })[];
   options: Record<string, string>;
   labels: Record<string, string>;
   created: string;

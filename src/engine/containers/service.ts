@@ -1,0 +1,574 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerCreateRequest, HostConfig } from '../../api/types/container.js';
+import type { ConmonRuntime, AttachStream, ExitInfo } from '../../runtime/container-runtime.js';
+import { generateSpec } from '../../runtime/spec/generate.js';
+import { detectHostInfo } from '../../runtime/spec/host-info.js';
+import { readUserDatabase, type UserDatabase } from '../../runtime/spec/user.js';
+import { mountRootfs, unmountRootfs } from '../../store/snapshots/rootfs.js';
+import type { OverlaySnapshotter } from '../../store/snapshots/overlay.js';
+import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, errorMessage } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
+import { KeyedMutex } from '../../util/rwlock.js';
+import type { EventBus } from '../events/bus.js';
+import { chainIds } from '../images/layers.js';
+import type { ImageService } from '../images/service.js';
+import { etcPaths, writeEtcFiles } from './etc-files.js';
+import { mergeImageConfig, validateHostConfig } from './merge-config.js';
+import { initialState, type Container } from './model.js';
+import { generateId, generateName, normalizeName } from './names.js';
+import type { ContainerNetworking } from './networking.js';
+import { RestartBackoff, shouldRestart, startsWithDaemon } from './restart-policy.js';
+import { ContainerStore } from './store.js';
+import { Waiters, type WaitCondition, type WaitResult } from './waiters.js';
+
+export interface ContainerServiceDeps {
+  store: ContainerStore;
+  images: ImageService;
+  snapshots: OverlaySnapshotter;
+  runtime: ConmonRuntime;
+  networking: ContainerNetworking;
+  events: EventBus;
+  log: Logger;
+  /** `<data-root>/containers`: per-container config files and logs. */
+  containersDir: string;
+  /** `<exec-root>/rootfs`: where running containers' root filesystems are mounted. */
+  rootfsDir: string;
+  /** Cgroup parent for this instance, e.g. `/berth`. */
+  cgroupParent: string;
+  /** Extra hooks: volumes and mounts resolved by the volume service at start. */
+  mountsFor?: (c: Container) => Promise<import('../../runtime/spec/oci-types.js').OciMount[]>;
+  /** Called when a container is removed (anonymous volumes etc.). */
+  onRemove?: (c: Container, opts: { volumes: boolean }) => Promise<void>;
+}
+
+const DEFAULT_STOP_TIMEOUT_S = 10;
+
+/**
+ * Containers: create, start, stop, kill, restart, pause, rename, wait, remove, and live
+ * restore. State lives in the DB (ContainerStore); the process lives under conmon
+ * (ConmonRuntime), so berthd can die and come back without its containers noticing.
+ * Streams (attach, exec, logs) and file operations (cp, export, commit) are separate modules.
+ */
+export class ContainerService {
+  readonly waiters = new Waiters();
+  private readonly locks = new KeyedMutex();
+  private readonly backoff = new RestartBackoff();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  /** Attach requests made before the container started: connected right after create. */
+  private readonly pendingAttach = new Map<string, ((io: Promise<AttachStream>) => void)[]>();
+  private closing = false;
+
+  constructor(readonly deps: ContainerServiceDeps) {}
+
+  get store(): ContainerStore {
+    return this.deps.store;
+  }
+
+  containerDir(id: string): string {
+    return join(this.deps.containersDir, id);
+  }
+  logPath(id: string): string {
+    return join(this.containerDir(id), 'container.log');
+  }
+  rootfsPath(id: string): string {
+    return join(this.deps.rootfsDir, id);
+  }
+
+  private event(c: Container, action: string, extra: Record<string, string> = {}): void {
+    this.deps.events.publish('container', action, c.id, { ...c.config.Labels, image: c.imageRef, name: c.name, ...extra });
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(req: ContainerCreateRequest, opts: { name?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
+    if (!req.Image) throw new InvalidParameterError('config.Image: an image is required');
+    const { HostConfig: hcIn, NetworkingConfig, ...config } = req as ContainerCreateRequest & { HostConfig?: HostConfig; NetworkingConfig?: { EndpointsConfig?: Record<string, unknown> } };
+    const hostConfig: HostConfig = { NetworkMode: 'default', ...hcIn };
+    if (!hostConfig.NetworkMode) hostConfig.NetworkMode = 'default';
+    validateHostConfig(hostConfig);
+    const name = opts.name ? normalizeName(opts.name) : generateName((n) => this.store.nameTaken(n));
+    if (opts.name && this.store.nameTaken(name)) {
+      const other = this.store.byName(name)!;
+      throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const { record, config: imageConfig } = await this.deps.images.configOf(req.Image);
+    const merged = mergeImageConfig(config, imageConfig.config);
+    merged.Image = req.Image;
+    const id = generateId();
+    merged.Hostname ||= hostConfig.NetworkMode === 'host' ? '' : id.slice(0, 12);
+
+    // Validate the whole runtime config now, as Docker does, so bad input fails at create.
+    const top = chainIds(imageConfig.rootfs.diff_ids).at(-1);
+    const warnings = this.checkSpec({ id, config: merged, hostConfig, users: this.imageUsers(top) });
+
+    await this.deps.snapshots.prepare(id, top, { labels: { 'berth.io/container': id } });
+    const c: Container = {
+      id,
+      name,
+      imageId: record.id,
+      imageRef: req.Image,
+      snapshotKey: id,
+      created: new Date().toISOString(),
+      config: merged,
+      hostConfig,
+      state: initialState(),
+      book: { restartCount: 0, manuallyStopped: false, hasBeenStarted: false },
+      networking: { Networks: {}, Ports: {}, SandboxKey: '', ...(NetworkingConfig?.EndpointsConfig ? { requested: NetworkingConfig.EndpointsConfig } : {}) } as Container['networking'],
+    };
+    try {
+      await mkdir(this.containerDir(id), { recursive: true, mode: 0o710 });
+      this.store.insert(c);
+    } catch (err) {
+      await this.deps.snapshots.remove(id).catch(() => undefined);
+      await rm(this.containerDir(id), { recursive: true, force: true });
+      throw err;
+    }
+    this.event(c, 'create');
+    return { Id: id, Warnings: warnings };
+  }
+
+  /** The image's /etc/passwd and /etc/group, read from its top-most layer that has them. */
+  private imageUsers(topChain: string | undefined): UserDatabase {
+    if (!topChain) return { passwd: [], group: [] };
+    const dirs = [this.deps.snapshots.upperDir(topChain), ...this.deps.snapshots.lowerDirs(topChain)];
+    const db: UserDatabase = { passwd: [], group: [] };
+    for (const d of dirs) {
+      const found = readUserDatabase(d);
+      if (!db.passwd.length && found.passwd.length) db.passwd = found.passwd;
+      if (!db.group.length && found.group.length) db.group = found.group;
+    }
+    return db;
+  }
+
+  private checkSpec(o: { id: string; config: Container['config']; hostConfig: HostConfig; users: UserDatabase }): string[] {
+    const { warnings } = generateSpec({
+      id: o.id,
+      config: o.config,
+      hostConfig: o.hostConfig,
+      rootfsPath: '/nonexistent',
+      users: o.users,
+      cgroupParent: this.deps.cgroupParent,
+      host: detectHostInfo(),
+    });
+    return warnings;
+  }
+
+  // ---------------------------------------------------------------- start
+
+  async start(ref: string): Promise<void> {
+    const c = this.store.mustFind(ref);
+    await this.locks.run(c.id, async () => {
+      const cur = this.store.get(c.id)!;
+      if (cur.state.Paused) throw new ConflictError('cannot start a paused container, try unpause instead');
+      if (cur.state.Running) throw new NotModifiedError();
+      if (cur.state.Status === 'removing') throw new ConflictError(`container ${cur.id} is marked for removal and cannot be started`);
+      this.cancelRestart(cur.id);
+      cur.book.manuallyStopped = false;
+      await this.startLocked(cur);
+    });
+  }
+
+  private async startLocked(c: Container): Promise<void> {
+    const rootfs = this.rootfsPath(c.id);
+    const dir = this.containerDir(c.id);
+    let mounted = false;
+    let networked = false;
+    try {
+      await mkdir(rootfs, { recursive: true });
+      await mountRootfs(this.deps.snapshots.mounts(c.snapshotKey), rootfs);
+      mounted = true;
+      const net = await this.deps.networking.setup(c);
+      networked = true;
+      c.networking = net.networking;
+      const etc = etcPaths(dir);
+      await writeEtcFiles(etc, { hostname: c.config.Hostname || c.id.slice(0, 12), hosts: net.hosts, resolvConf: net.resolvConf });
+      const extraMounts = this.deps.mountsFor ? await this.deps.mountsFor(c) : [];
+      const { spec } = generateSpec({
+        id: c.id,
+        config: c.config,
+        hostConfig: c.hostConfig,
+        rootfsPath: rootfs,
+        users: readUserDatabase(rootfs),
+        netnsPath: net.netnsPath,
+        hostsFile: etc.hosts,
+        hostnameFile: etc.hostname,
+        resolvConfFile: etc.resolvConf,
+        cgroupParent: this.deps.cgroupParent,
+        extraMounts,
+        host: detectHostInfo(),
+      });
+      const exited = this.deps.runtime.wait(c.id);
+      const { pid } = await this.deps.runtime.create({
+        id: c.id,
+        name: c.name,
+        spec,
+        logPath: this.logPath(c.id),
+        openStdin: c.config.OpenStdin === true,
+        stdinOnce: c.config.StdinOnce === true,
+      });
+      this.connectPendingAttaches(c.id);
+      await this.deps.runtime.start(c.id);
+      const now = new Date().toISOString();
+      c.state = { ...c.state, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: now, FinishedAt: c.state.FinishedAt };
+      c.book.hasBeenStarted = true;
+      this.store.save(c);
+      this.event(c, 'start');
+      void exited.then(
+        (exit) => this.onExit(c.id, exit),
+        (err: unknown) => this.deps.log.error('lost track of container exit', { id: c.id, err: errorMessage(err) }),
+      );
+    } catch (err) {
+      this.failPendingAttaches(c.id, err);
+      await this.deps.runtime.delete(c.id, { force: true }).catch(() => undefined);
+      if (networked) await this.deps.networking.teardown(c).catch(() => undefined);
+      if (mounted) await unmountRootfs(rootfs).catch(() => undefined);
+      c.state = { ...c.state, Status: c.book.hasBeenStarted ? 'exited' : 'created', Running: false, Pid: 0, Error: errorMessage(err), ExitCode: exitCodeFor(err) };
+      this.store.save(c);
+      throw startError(err);
+    }
+  }
+
+  /** What happens when the container's process is gone: record, clean up, maybe restart. */
+  private async onExit(id: string, exit: ExitInfo): Promise<void> {
+    await this.locks.run(id, async () => {
+      const c = this.store.get(id);
+      if (!c) return;
+      await this.cleanupAfterExit(c);
+      c.state = {
+        ...c.state,
+        Status: 'exited',
+        Running: false,
+        Paused: false,
+        Restarting: false,
+        Pid: 0,
+        ExitCode: exit.exitCode,
+        OOMKilled: exit.oomKilled,
+        FinishedAt: exit.exitedAt.toISOString(),
+      };
+      if (c.state.Health) c.state.Health = { ...c.state.Health, Status: 'unhealthy' === c.state.Health.Status ? 'unhealthy' : c.state.Health.Status };
+      const restart = !this.closing && !c.hostConfig.AutoRemove && shouldRestart(c, exit.exitCode);
+      if (restart) {
+        c.state.Status = 'restarting';
+        c.state.Restarting = true;
+      }
+      this.store.save(c);
+      if (exit.oomKilled) this.event(c, 'oom');
+      this.event(c, 'die', { exitCode: String(exit.exitCode) });
+      this.waiters.exited(id, exit.exitCode);
+      if (restart) this.scheduleRestart(c, Date.now() - Date.parse(c.state.StartedAt));
+    });
+    const after = this.store.get(id);
+    if (after?.hostConfig.AutoRemove && !this.closing) {
+      await this.remove(id, { force: true, volumes: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { id, err: errorMessage(err) }));
+    }
+  }
+
+  private async cleanupAfterExit(c: Container): Promise<void> {
+    await this.deps.runtime.delete(c.id, { force: true }).catch((err: unknown) => this.deps.log.warn('runtime cleanup failed', { id: c.id, err: errorMessage(err) }));
+    await this.deps.networking.teardown(c).catch((err: unknown) => this.deps.log.warn('network cleanup failed', { id: c.id, err: errorMessage(err) }));
+    await unmountRootfs(this.rootfsPath(c.id)).catch((err: unknown) => this.deps.log.warn('rootfs unmount failed', { id: c.id, err: errorMessage(err) }));
+    await rm(this.rootfsPath(c.id), { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  private scheduleRestart(c: Container, ranForMs: number): void {
+    const delay = this.backoff.next(c.id, ranForMs);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(c.id);
+      void this.locks
+        .run(c.id, async () => {
+          const cur = this.store.get(c.id);
+          if (!cur || cur.state.Status !== 'restarting') return;
+          cur.book.restartCount++;
+          await this.startLocked(cur);
+          this.event(cur, 'restart');
+        })
+        .catch((err: unknown) => this.deps.log.warn('restart failed', { id: c.id, err: errorMessage(err) }));
+    }, delay);
+    timer.unref();
+    this.restartTimers.set(c.id, timer);
+  }
+
+  private cancelRestart(id: string): boolean {
+    const t = this.restartTimers.get(id);
+    if (!t) return false;
+    clearTimeout(t);
+    this.restartTimers.delete(id);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- attach before start
+
+  /** Streams of the container's process; waits for the start when it has not started yet. */
+  attachStreams(id: string): Promise<AttachStream> {
+    const c = this.store.mustFind(id);
+    if (c.state.Running) return this.deps.runtime.attach(c.id);
+    return new Promise((resolve, reject) => {
+      const list = this.pendingAttach.get(c.id) ?? [];
+      list.push((io) => io.then(resolve, reject));
+      this.pendingAttach.set(c.id, list);
+    });
+  }
+
+  /** Drops pending attaches of a container that will not start (client gone). */
+  cancelPendingAttaches(id: string): void {
+    this.pendingAttach.delete(id);
+  }
+
+  private connectPendingAttaches(id: string): void {
+    const list = this.pendingAttach.get(id);
+    if (!list) return;
+    this.pendingAttach.delete(id);
+    for (const hook of list) hook(this.deps.runtime.attach(id));
+  }
+
+  private failPendingAttaches(id: string, err: unknown): void {
+    const list = this.pendingAttach.get(id);
+    if (!list) return;
+    this.pendingAttach.delete(id);
+    for (const hook of list) hook(Promise.reject(err));
+  }
+
+  // ---------------------------------------------------------------- stop, kill, restart
+
+  async stop(ref: string, opts: { timeoutSeconds?: number; signal?: string } = {}): Promise<void> {
+    const c = this.store.mustFind(ref);
+    if (this.cancelRestart(c.id)) {
+      await this.locks.run(c.id, async () => {
+        const cur = this.store.get(c.id)!;
+        cur.state = { ...cur.state, Status: 'exited', Restarting: false };
+        cur.book.manuallyStopped = true;
+        this.store.save(cur);
+      });
+      return;
+    }
+    if (!c.state.Running) throw new NotModifiedError();
+    await this.stopRunning(c, opts);
+  }
+
+  private async stopRunning(c: Container, opts: { timeoutSeconds?: number; signal?: string }): Promise<void> {
+    const exited = this.waiters.wait(c.id, 'exit');
+    await this.locks.run(c.id, async () => {
+      const cur = this.store.get(c.id)!;
+      cur.book.manuallyStopped = true;
+      this.store.save(cur);
+      if (cur.state.Paused) await this.deps.runtime.resume(cur.id).catch(() => undefined);
+    });
+    const signal = opts.signal || c.config.StopSignal || 'SIGTERM';
+    const timeout = opts.timeoutSeconds ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
+    await this.deps.runtime.kill(c.id, signal).catch(() => undefined);
+    if (timeout >= 0) {
+      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeout * 1000).unref());
+      if ((await Promise.race([exited, timer])) === 'timeout') await this.deps.runtime.kill(c.id, 'SIGKILL').catch(() => undefined);
+    }
+    await exited;
+    this.event(this.store.get(c.id) ?? c, 'stop');
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.store.mustFind(ref);
+    if (!c.state.Running) throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    if (!isValidSignal(signal)) throw new InvalidParameterError(`Invalid signal: ${signal}`);
+    const killing = /^(SIG)?KILL$|^9$/.test(signal.toUpperCase());
+    if (killing) {
+      await this.locks.run(c.id, async () => {
+        const cur = this.store.get(c.id)!;
+        cur.book.manuallyStopped = true;
+        this.store.save(cur);
+      });
+    }
+    const exited = killing ? this.waiters.wait(c.id, 'exit') : undefined;
+    await this.deps.runtime.kill(c.id, signal);
+    this.event(c, 'kill', { signal: signal.replace(/^SIG/, '') });
+    if (exited) await exited;
+  }
+
+  async restart(ref: string, opts: { timeoutSeconds?: number; signal?: string } = {}): Promise<void> {
+    const c = this.store.mustFind(ref);
+    if (c.state.Running) await this.stopRunning(c, opts);
+    this.cancelRestart(c.id);
+    await this.start(c.id);
+    this.event(this.store.get(c.id)!, 'restart');
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.store.mustFind(ref);
+    await this.locks.run(c.id, async () => {
+      const cur = this.store.get(c.id)!;
+      if (!cur.state.Running) throw new ConflictError(`Container ${cur.id} is not running`);
+      if (cur.state.Paused) throw new ConflictError(`Container ${cur.id} is already paused`);
+      await this.deps.runtime.pause(cur.id);
+      cur.state = { ...cur.state, Status: 'paused', Paused: true };
+      this.store.save(cur);
+      this.event(cur, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.store.mustFind(ref);
+    await this.locks.run(c.id, async () => {
+      const cur = this.store.get(c.id)!;
+      if (!cur.state.Paused) throw new ConflictError(`Container ${cur.id} is not paused`);
+      await this.deps.runtime.resume(cur.id);
+      cur.state = { ...cur.state, Status: 'running', Paused: false };
+      this.store.save(cur);
+      this.event(cur, 'unpause');
+    });
+  }
+
+  rename(ref: string, newName: string): void {
+    const c = this.store.mustFind(ref);
+    if (!newName) throw new InvalidParameterError('Neither old nor new names may be empty');
+    const name = normalizeName(newName);
+    if (name === c.name) throw new InvalidParameterError(`Renaming a container with the same name as its current name`);
+    this.store.rename(c.id, name);
+    this.event({ ...c, name }, 'rename', { oldName: `/${c.name}` });
+  }
+
+  async wait(ref: string, condition: WaitCondition = 'not-running', signal?: AbortSignal): Promise<WaitResult> {
+    const c = this.store.mustFind(ref);
+    if (condition === 'removed') return this.waiters.wait(c.id, 'removed', signal);
+    if (condition === 'not-running' && !c.state.Running && c.state.Status !== 'restarting') return { StatusCode: c.state.ExitCode, Error: null };
+    return this.waiters.wait(c.id, 'exit', signal);
+  }
+
+  // ---------------------------------------------------------------- remove
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c = this.store.mustFind(ref);
+    if (c.state.Running && !opts.force) {
+      throw new ConflictError(`You cannot remove a ${c.state.Paused ? 'paused' : 'running'} container ${c.id}. ${c.state.Paused ? 'Unpause and then stop' : 'Stop'} the container before attempting removal or force remove`);
+    }
+    this.cancelRestart(c.id);
+    if (c.state.Running) {
+      const exited = this.waiters.wait(c.id, 'exit');
+      await this.locks.run(c.id, async () => {
+        const cur = this.store.get(c.id)!;
+        cur.book.manuallyStopped = true;
+        this.store.save(cur);
+        if (cur.state.Paused) await this.deps.runtime.resume(cur.id).catch(() => undefined);
+      });
+      await this.deps.runtime.kill(c.id, 'SIGKILL').catch(() => undefined);
+      await exited;
+    }
+    await this.locks.run(c.id, async () => {
+      const cur = this.store.get(c.id);
+      if (!cur) return;
+      if (cur.state.Status === 'removing') throw new ConflictError(`removal of container ${cur.id} is already in progress`);
+      cur.state = { ...cur.state, Status: 'removing' };
+      this.store.save(cur);
+      await this.cleanupAfterExit(cur);
+      await this.deps.snapshots.remove(cur.snapshotKey).catch((err: unknown) => {
+        if (!(err instanceof NotFoundError)) throw err;
+      });
+      await this.deps.onRemove?.(cur, { volumes: opts.volumes === true });
+      await rm(this.containerDir(cur.id), { recursive: true, force: true });
+      this.store.delete(cur.id);
+      this.backoff.forget(cur.id);
+      this.event(cur, 'destroy');
+      this.waiters.removed(cur.id, cur.state.ExitCode);
+    });
+  }
+
+  // ---------------------------------------------------------------- live restore
+
+  /**
+   * On berthd start: re-attach to containers that kept running under conmon, record exits
+   * that happened while berthd was away, and start containers whose policy says so.
+   */
+  async restore(): Promise<void> {
+    for (const c of this.store.all()) {
+      try {
+        if (c.state.Status === 'removing') {
+          await this.remove(c.id, { force: true });
+          continue;
+        }
+        if (c.state.Running || c.state.Status === 'restarting') {
+          const rec = await this.deps.runtime.recover(c.id);
+          if (rec.status === 'running' || rec.status === 'paused') {
+            void this.deps.runtime.wait(c.id).then(
+              (exit) => this.onExit(c.id, exit),
+              (err: unknown) => this.deps.log.error('lost track of container exit', { id: c.id, err: errorMessage(err) }),
+            );
+            if (rec.status === 'paused' !== c.state.Paused) {
+              c.state = { ...c.state, Paused: rec.status === 'paused', Status: rec.status };
+              this.store.save(c);
+            }
+            this.deps.log.info('re-attached to running container', { id: c.id.slice(0, 12), pid: rec.pid });
+            continue;
+          }
+          const exit: ExitInfo = rec.exit ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false };
+          await this.onExit(c.id, exit);
+          if (rec.status === 'missing' && startsWithDaemon(c)) await this.start(c.id).catch(() => undefined);
+          continue;
+        }
+        if (startsWithDaemon(c) && c.book.hasBeenStarted && !c.state.Running) await this.start(c.id);
+      } catch (err) {
+        this.deps.log.warn('cannot restore container', { id: c.id.slice(0, 12), err: errorMessage(err) });
+      }
+    }
+  }
+
+  /** Stops restart timers; containers themselves keep running (live restore). */
+  close(): void {
+    this.closing = true;
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+    this.restartTimers.clear();
+  }
+
+  // ---------------------------------------------------------------- what others ask
+
+  countsByState(): { running: number; paused: number; stopped: number } {
+    const out = { running: 0, paused: 0, stopped: 0 };
+    for (const c of this.store.all()) {
+      if (c.state.Paused) out.paused++;
+      else if (c.state.Running) out.running++;
+      else out.stopped++;
+    }
+    return out;
+  }
+
+  usersOfImage(imageId: string): { id: string; running: boolean }[] {
+    return this.store
+      .all()
+      .filter((c) => c.imageId === imageId)
+      .map((c) => ({ id: c.id, running: c.state.Running }));
+  }
+
+  countsByImage(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const c of this.store.all()) out.set(c.imageId, (out.get(c.imageId) ?? 0) + 1);
+    return out;
+  }
+
+  snapshotKeys(): string[] {
+    return this.store.all().map((c) => c.snapshotKey);
+  }
+}
+
+const SIGNALS = new Set([
+  'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM', 'STKFLT', 'CHLD', 'CONT',
+  'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'PWR', 'SYS',
+]);
+
+export function isValidSignal(s: string): boolean {
+  if (/^\d+$/.test(s)) return Number(s) > 0 && Number(s) <= 64;
+  const name = s.toUpperCase().replace(/^SIG/, '');
+  return SIGNALS.has(name) || /^RTMIN(\+\d+)?$|^RTMAX(-\d+)?$/.test(name);
+}
+
+/** Docker's codes for a process that could not be started: 127 not found, 126 not executable. */
+function exitCodeFor(err: unknown): number {
+  const m = errorMessage(err);
+  if (/executable file not found|no such file or directory/i.test(m)) return 127;
+  if (/permission denied/i.test(m)) return 126;
+  return 128;
+}
+
+function startError(err: unknown): Error {
+  const m = errorMessage(err);
+  if (/executable file not found|no such file or directory|permission denied/i.test(m)) {
+    return new SystemError(`failed to create task for container: failed to create shim task: OCI runtime create failed: ${m}: unknown`, { cause: err });
+  }
+  return err instanceof Error ? err : new SystemError(m);
+}
