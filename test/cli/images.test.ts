@@ -163,7 +163,7 @@ describe('berth image commands', () => {
     assert.equal(generic.stderr, 'Error: No such object: nope\n');
     const tag = await berth(['tag', 'nope', 'x']);
     assert.equal(tag.code, 1);
-    assert.equal(tag.stderr, 'Error response from daemon: No such image: nope:latest\n'.replace('nope:latest', tag.stderr.includes('nope:latest') ? 'nope:latest' : 'nope'));
+    assert.match(tag.stderr, /^Error response from daemon: No such image: nope(:latest)?\n$/);
     const filter = await berth(['images', '-f', 'bogus=1']);
     assert.equal(filter.code, 1);
     assert.equal(filter.stderr, "Error response from daemon: invalid filter 'bogus'\n");

@@ -516,6 +516,20 @@ export class ContainerService {
     this.restartTimers.clear();
   }
 
+  /**
+   * Changes a container's row under its lock (health status, resources after update), so
+   * concurrent lifecycle changes are never overwritten. Returns the saved container.
+   */
+  async mutate(ref: string, change: (c: Container) => void): Promise<Container> {
+    const c = this.store.mustFind(ref);
+    return this.locks.run(c.id, async () => {
+      const cur = this.store.mustFind(c.id);
+      change(cur);
+      this.store.save(cur);
+      return cur;
+    });
+  }
+
   // ---------------------------------------------------------------- what others ask
 
   countsByState(): { running: number; paused: number; stopped: number } {
