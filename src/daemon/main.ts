@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { registerContainerRoutes } from '../api/routes/containers.js';
+import { registerContainerStreamRoutes } from '../api/routes/container-streams.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { ApiRouter } from '../api/router.js';
@@ -32,6 +33,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     registerSystemRoutes(router, engine);
     registerImageRoutes(router, engine);
     registerContainerRoutes(router, engine.containerService, engine.images);
+    registerContainerStreamRoutes(router, engine.containerService);
     const tls = config.tls ? { verify: config.tlsVerify, ca: config.tlsCaCert, cert: config.tlsCert!, key: config.tlsKey! } : undefined;
     const listeners = await listen(router, { hosts: config.hosts, tls, allowInsecureTcp: config.allowInsecureTcp }, log);
     engine.events.publish('daemon', 'start', engine.config.dataRoot);

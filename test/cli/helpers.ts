@@ -20,7 +20,7 @@ export interface RunOptions {
 /** Runs the berth CLI (or another command) as a subprocess and collects its output. */
 export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
   const [cmd, ...pre] = opts.command ?? entryCommand('cli');
-  const env = { ...process.env, ...opts.env, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, NO_COLOR: '1' };
   if (opts.host) env.BERTH_HOST = opts.host;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd!, [...pre, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -103,7 +103,7 @@ export function imageListFormat(opts: { format?: string; quiet?: boolean; digest
       CreatedAt: 'CREATED AT',
       Size: 'SIZE',
       Containers: 'CONTAINERS',
-      VirtualSize: 'VIRTUAL SIZE',
+      VirtualSize: 'SIZE', // docker kept the old header for this deprecated field
       SharedSize: 'SHARED SIZE',
       UniqueSize: 'UNIQUE SIZE',
     },

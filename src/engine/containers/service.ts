@@ -205,7 +205,8 @@ export class ContainerService {
         spec,
         logPath: this.logPath(c.id),
         openStdin: c.config.OpenStdin === true,
-        stdinOnce: c.config.StdinOnce === true,
+        // Docker never closes a TTY's stdin when a client detaches (ctrl-p ctrl-q, then attach again).
+        stdinOnce: c.config.StdinOnce === true && c.config.Tty !== true,
       });
       this.connectPendingAttaches(c.id);
       await this.deps.runtime.start(c.id);
