@@ -4,7 +4,7 @@
  * upload time (256 MiB) and 100 concurrent clients pulling one image, and prints medians and
  * ratios plus the peak RSS of our server. Run: node --import tsx bench/registry.ts
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -133,16 +133,13 @@ function download(url: string, path: string, agent?: Agent): Promise<{ ms: numbe
   });
 }
 
-function rawGet(url: string, path: string): Promise<{ ms: number; bytes: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    get(`${url}${path}`, (res) => {
-      let bytes = 0;
-      res.on('data', (c: Buffer) => (bytes += c.length));
-      res.on('end', () => resolve({ ms: performance.now() - started, bytes }));
-      res.on('error', reject);
-    }).on('error', reject);
+/** Times a GET with curl (a Node client would be the bottleneck on this machine). */
+async function rawGet(url: string, path: string): Promise<{ ms: number; bytes: number }> {
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', `${url}${path}`], (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
+  const [bytes, seconds] = out.trim().split(' ').map(Number) as [number, number];
+  return { ms: seconds * 1000, bytes };
 }
 
 async function benchTarget(t: Target, blobs: Buffer[]): Promise<{ getGBs: number; uploadMs: number; concurrentMs: number; ok: number }> {

@@ -20,6 +20,8 @@ import { ConmonRuntime } from '../runtime/container-runtime.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { IsolatedNetworking } from '../engine/containers/networking.js';
+import { ContainerMounts } from '../engine/containers/mounts.js';
+import { VolumeService } from '../engine/volumes/service.js';
 
 /** Pull and push, provided by the registry client once it is wired in. */
 export interface Distribution {
@@ -53,6 +55,7 @@ export class Engine {
   containers?: ContainerDirectory;
   /** Set once the runtime is up (create): the container lifecycle. */
   containerService!: ContainerService;
+  volumes!: VolumeService;
   runtime!: ConmonRuntime;
   readonly instance: string;
 
@@ -95,8 +98,19 @@ export class Engine {
       bundleRoot: join(config.execRoot, 'bundles'),
       runtime: config.defaultRuntime === 'crun' ? 'crun' : 'runc',
     });
+    const containerStore = new ContainerStore(engine.db);
+    engine.volumes = new VolumeService({ db: engine.db, root: join(config.dataRoot, 'volumes'), events: engine.events, log: log.child({ component: 'volumes' }) });
+    const mounts = new ContainerMounts({
+      volumes: engine.volumes,
+      findContainer: (ref) => containerStore.find(ref),
+      containerDir: (id) => engine.containerService.containerDir(id),
+      rootfsPath: (id) => engine.containerService.rootfsPath(id),
+      events: engine.events,
+      log: log.child({ component: 'mounts' }),
+    });
+    await engine.volumes.restore((id) => containerStore.get(id)?.state.Running === true);
     engine.containerService = new ContainerService({
-      store: new ContainerStore(engine.db),
+      store: containerStore,
       images: engine.images,
       snapshots: engine.snapshots,
       runtime: engine.runtime,
@@ -106,6 +120,8 @@ export class Engine {
       containersDir: join(config.dataRoot, 'containers'),
       rootfsDir: join(config.execRoot, 'rootfs'),
       cgroupParent: cgroupParent(engine.instance),
+      mountsFor: (c) => mounts.mountsFor(c),
+      onRemove: (c, o) => mounts.onRemove(c, o),
     });
     engine.containers = engine.containerService;
     await engine.containerService.restore();

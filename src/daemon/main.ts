@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerContainerStreamRoutes } from '../api/routes/container-streams.js';
+import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
+import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { ApiRouter } from '../api/router.js';
 import { listen, type Listener } from '../api/server.js';
 import { errorMessage } from '../util/errors.js';
@@ -33,7 +35,9 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     registerSystemRoutes(router, engine);
     registerImageRoutes(router, engine);
     registerContainerRoutes(router, engine.containerService, engine.images);
+    registerVolumeRoutes(router, engine.volumes);
     registerContainerStreamRoutes(router, engine.containerService);
+    registerExecRoutes(router, engine.containerService);
     const tls = config.tls ? { verify: config.tlsVerify, ca: config.tlsCaCert, cert: config.tlsCert!, key: config.tlsKey! } : undefined;
     const listeners = await listen(router, { hosts: config.hosts, tls, allowInsecureTcp: config.allowInsecureTcp }, log);
     engine.events.publish('daemon', 'start', engine.config.dataRoot);

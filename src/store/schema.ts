@@ -15,6 +15,13 @@
  *   driver, pools  sandboxes (container_id): netns path, DNS settings, published ports
  *                  pending_connections (container_id, network_id): connects to a stopped container
  *
+ *   volumes ◀── volume_refs (container_id, destination): which container uses which volume
+ *   name, driver   where; `mounted` while the driver holds a mount for that container.
+ *   labels, options  Anonymous volumes carry the label com.docker.volume.anonymous.
+ *
+ *   build_cache (key): Dockerfile step cache key ──▶ images.id of the step's result (an
+ *                      intermediate image, as the classic builder keeps them)
+ *
  * Blobs themselves live in the content store (files named by digest); the DB only says who
  * references them. GC marks from images (manifest → config + layers), snapshots from image
  * chain IDs and containers, and anything held by an unexpired lease; it sweeps the rest.
@@ -147,6 +154,40 @@ export const MIGRATIONS: Migration[] = [
         config       TEXT NOT NULL DEFAULT '{}', -- JSON: EndpointConfig
         PRIMARY KEY (container_id, network_id)
       );
+    `,
+  },
+  {
+    version: 4,
+    description: 'build cache',
+    sql: `
+      CREATE TABLE build_cache (
+        key        TEXT PRIMARY KEY,           -- sha256 over parent image, instruction and inputs (engine/build/cache)
+        image_id   TEXT NOT NULL,              -- the image the step produced; a miss when it is gone
+        created_at INTEGER NOT NULL,           -- ms since epoch
+        last_used  INTEGER NOT NULL
+      );
+      CREATE INDEX build_cache_image ON build_cache(image_id);
+    `,
+  },
+  {
+    version: 5,
+    description: 'volumes and which container uses which',
+    sql: `
+      CREATE TABLE volumes (
+        name       TEXT PRIMARY KEY,           -- unique across drivers, as in Docker
+        driver     TEXT NOT NULL,              -- local | a plugin name
+        labels     TEXT NOT NULL DEFAULT '{}', -- JSON
+        options    TEXT NOT NULL DEFAULT '{}', -- JSON: driver options given at create
+        created_at INTEGER NOT NULL            -- ms since epoch
+      );
+      CREATE TABLE volume_refs (
+        container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+        destination  TEXT NOT NULL,            -- mount path inside the container
+        volume_name  TEXT NOT NULL REFERENCES volumes(name),
+        mounted      INTEGER NOT NULL DEFAULT 0, -- the driver holds a mount for this container
+        PRIMARY KEY (container_id, destination)
+      );
+      CREATE INDEX volume_refs_volume ON volume_refs(volume_name);
     `,
   },
 ];

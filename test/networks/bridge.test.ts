@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import { listLinks } from '../../src/sys/ip.js';
 import { NetworkService } from '../../src/engine/networks/service.js';
-import { bb, bbOk, globalState, leaked, makeOutside, ourRules, startHttpd, startService, waitFor, BUSYBOX, type GlobalState, type Harness, type Outside } from './helpers.js';
+import { bb, bbOk, globalState, leaked, makeOutside, ourRules, startHttpd, startService, waitFor, type GlobalState, type Harness, type Outside } from './helpers.js';
 import { runTool } from '../../src/sys/ip.js';
 
 const cid = () => randomBytes(32).toString('hex');
@@ -112,7 +112,7 @@ describe('bridge networks', () => {
     const hostPort = ports['80/tcp']![0]!.HostPort;
     assert.ok(Number(hostPort) >= 32768);
     const get = async (from: string | undefined, url: string) =>
-      from ? bb(from, 'wget', '-q', '-T', '3', '-O', '-', url) : (await runTool(BUSYBOX, ['wget', '-q', '-T', '3', '-O', '-', url])).stdout;
+      from ? bb(from, 'wget', '-q', '-T', '3', '-O', '-', url) : (await fetch(url, { signal: AbortSignal.timeout(3000) })).text();
     assert.equal(await get(undefined, `http://127.0.0.1:${hostPort}/`), 'hello from web\n');
     assert.equal(await get(undefined, `http://${web.ep.Gateway}:${hostPort}/`), 'hello from web\n');
     assert.equal(await get(web.netns, `http://${web.ep.Gateway}:${hostPort}/`), 'hello from web\n');

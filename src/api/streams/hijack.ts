@@ -5,7 +5,9 @@
  * whose body is the stream (output only, no stdin).
  */
 import type { Readable, Writable } from 'node:stream';
-import type { RequestContext } from '../http.js';
+import type { z } from 'zod';
+import { InvalidParameterError } from '../../util/errors.js';
+import { describeZodError, type RequestContext } from '../http.js';
 
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
@@ -76,4 +78,60 @@ export function hijack(ctx: RequestContext, contentType: string): HijackedConnec
       return isClosed;
     },
   };
+}
+
+/**
+ * The body of an upgrade request (exec start sends JSON with `Connection: Upgrade`). Node
+ * does not parse bodies of upgrade requests: the bytes are in `head` or still on the
+ * socket. Reads `Content-Length` bytes and leaves anything after them as `head`.
+ */
+export async function readUpgradeBody(ctx: RequestContext, limit = 1024 * 1024): Promise<Buffer> {
+  const up = ctx.upgrade;
+  if (!up) return Buffer.alloc(0);
+  const length = Number(ctx.req.headers['content-length'] ?? 0);
+  if (!Number.isInteger(length) || length <= 0) return Buffer.alloc(0);
+  if (length > limit) throw new InvalidParameterError(`request body is larger than ${limit} bytes`);
+  let buf = up.head;
+  while (buf.length < length) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (d: Buffer) => {
+        cleanup();
+        up.socket.pause();
+        resolve(d);
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(null);
+      };
+      const cleanup = () => {
+        up.socket.off('data', onData);
+        up.socket.off('end', onEnd);
+        up.socket.off('close', onEnd);
+      };
+      up.socket.on('data', onData);
+      up.socket.once('end', onEnd);
+      up.socket.once('close', onEnd);
+      up.socket.resume();
+    });
+    if (!chunk) throw new InvalidParameterError('request body ended early');
+    buf = Buffer.concat([buf, chunk]);
+  }
+  up.head = buf.subarray(length);
+  return buf.subarray(0, length);
+}
+
+/** Parses a JSON upgrade-request body with a zod schema (empty = `{}`). */
+export async function readUpgradeJSON<T>(ctx: RequestContext, schema: z.ZodType<T>): Promise<T> {
+  const raw = await readUpgradeBody(ctx);
+  let value: unknown = {};
+  if (raw.length > 0 && raw.toString('utf8').trim() !== '') {
+    try {
+      value = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new InvalidParameterError(`malformed JSON in request body: ${(err as Error).message}`);
+    }
+  }
+  const parsed = schema.safeParse(value ?? {});
+  if (!parsed.success) throw new InvalidParameterError(`invalid request body: ${describeZodError(parsed.error)}`);
+  return parsed.data;
 }

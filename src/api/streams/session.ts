@@ -85,6 +85,7 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
     if (input) {
       input.on('data', onData);
       input.on('end', onEnd);
+      input.resume(); // reading the request body may have paused it
     }
     void client.closed.then(() => finish('client-gone'));
   });

@@ -11,7 +11,6 @@ import { showMessages } from '../progress.js';
 import { buildCreateBody, type CreateFlags } from './create-opts.js';
 import { streamSession } from './streams.js';
 
-const enc = encodeURIComponent;
 
 /** Pulls `image` (docker prints "Unable to find image" first). */
 async function pull(cli: Cli, image: string, platform?: string): Promise<void> {

@@ -170,6 +170,9 @@ export class ContainerService {
   }
 
   private async startLocked(c: Container): Promise<void> {
+    const t0 = performance.now();
+    const marks: Record<string, number> = {};
+    const mark = (name: string) => (marks[name] = Math.round((performance.now() - t0) * 10) / 10);
     const rootfs = this.rootfsPath(c.id);
     const dir = this.containerDir(c.id);
     let mounted = false;
@@ -178,8 +181,10 @@ export class ContainerService {
       await mkdir(rootfs, { recursive: true });
       await mountRootfs(this.deps.snapshots.mounts(c.snapshotKey), rootfs);
       mounted = true;
+      mark('mounted');
       const net = await this.deps.networking.setup(c);
       networked = true;
+      mark('network');
       c.networking = net.networking;
       const etc = etcPaths(dir);
       await writeEtcFiles(etc, { hostname: c.config.Hostname || c.id.slice(0, 12), hosts: net.hosts, resolvConf: net.resolvConf });
@@ -198,6 +203,7 @@ export class ContainerService {
         extraMounts,
         host: detectHostInfo(),
       });
+      mark('spec');
       const exited = this.deps.runtime.wait(c.id);
       const { pid } = await this.deps.runtime.create({
         id: c.id,
@@ -208,13 +214,16 @@ export class ContainerService {
         // Docker never closes a TTY's stdin when a client detaches (ctrl-p ctrl-q, then attach again).
         stdinOnce: c.config.StdinOnce === true && c.config.Tty !== true,
       });
+      mark('created');
       this.connectPendingAttaches(c.id);
       await this.deps.runtime.start(c.id);
+      mark('started');
       const now = new Date().toISOString();
       c.state = { ...c.state, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: now, FinishedAt: c.state.FinishedAt };
       c.book.hasBeenStarted = true;
       this.store.save(c);
       this.event(c, 'start');
+      this.deps.log.debug('container started', { id: c.id.slice(0, 12), ...marks });
       void exited.then(
         (exit) => this.onExit(c.id, exit),
         (err: unknown) => this.deps.log.error('lost track of container exit', { id: c.id, err: errorMessage(err) }),

@@ -15,6 +15,8 @@ export interface EventStreamOptions {
 }
 
 export interface EventSink {
+  /** The query is valid: the stream begins. */
+  ready(): void;
   write(e: EngineEvent): void;
   end(): void;
   /** Resolves when the reader is gone. */
@@ -29,6 +31,7 @@ export async function streamEvents(bus: EventBus, opts: EventStreamOptions, sink
   if (since !== undefined && until !== undefined && until < since) throw new InvalidParameterError('since time must be before until time');
   const matches = eventFilter(opts.filters);
 
+  sink.ready();
   const follow = until === undefined || until > now;
   const queued: EngineEvent[] = [];
   let live: ((e: EngineEvent) => void) | undefined;

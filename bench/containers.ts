@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, sample, startBerthd, startDockerd, timeIt, type Daemon } from './lib.js';
+
+/**
+ * Container benchmarks (issue 3 targets), berthd and Debian's dockerd 20.10 side by side:
+ *  - `docker run --rm busybox true` median vs a raw `runc run` of the same rootfs
+ *  - `berth run --rm busybox true`
+ *  - 50 × `docker run -d` in sequence
+ *  - memory per idle container (supervisor + daemon growth)
+ * Usage: node dist/bench/containers.js [--runs N] [--idle N]
+ */
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function rawRuncRun(runs: number): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-runc-'));
+  cpSync(join(repoRoot, 'fixtures/out/busybox-rootfs'), join(dir, 'rootfs'), { recursive: true });
+  spawnSync('runc', ['spec'], { cwd: dir });
+  const spec = JSON.parse(spawnSync('cat', [join(dir, 'config.json')]).stdout.toString());
+  spec.process.terminal = false;
+  spec.process.args = ['true'];
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+  const out: number[] = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const t = performance.now();
+    spawnSync('runc', ['--root', join(dir, 'state'), 'run', `bench-${process.pid}-${i}`], { cwd: dir, stdio: 'ignore' });
+    if (i >= 2) out.push(performance.now() - t);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
+async function idleMemory(d: Daemon, n: number, supervisor: string): Promise<{ perContainerKb: number; daemonKb: number }> {
+  const before = rssKb(d.pid);
+  const supBefore = pidsOf(supervisor).reduce((s, p) => s + rssKb(p), 0);
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await run('docker', ['run', '-d', '--network', 'none', 'busybox', 'sleep', '100000'], { env: d.env })).trim());
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = rssKb(d.pid);
+  const supAfter = pidsOf(supervisor).reduce((s, p) => s + rssKb(p), 0);
+  await run('docker', ['rm', '-f', ...ids], { env: d.env });
+  return { perContainerKb: (supAfter - supBefore + Math.max(0, after - before)) / n, daemonKb: after };
+}
+
+export async function main(): Promise<void> {
+  const runs = arg('--runs', 15);
+  const idle = arg('--idle', 20);
+  const tar = ensureFixtures();
+  const raw = rawRuncRun(runs);
+  const daemons: Daemon[] = [await startBerthd()];
+  const dockerd = await startDockerd();
+  if (dockerd) daemons.push(dockerd);
+  try {
+    for (const d of daemons) await run('docker', ['import', tar, 'busybox:latest'], { env: d.env });
+    const rows = [['workload', ...daemons.map((d) => d.name), 'ratio berthd/dockerd', 'berthd / raw runc']];
+    const runRm: Record<string, number> = {};
+    for (const d of daemons) runRm[d.name] = median(await sample(runs, () => run('docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env })));
+    rows.push(['docker run --rm busybox true (median)', ...daemons.map((d) => fmt(runRm[d.name]!)), dockerd ? (runRm.berthd! / runRm.dockerd!).toFixed(2) : '-', (runRm.berthd! / median(raw)).toFixed(2)]);
+    const berthCli = join(repoRoot, 'bin/berth');
+    if (existsSync(join(repoRoot, 'dist/src/cli/main.js'))) {
+      try {
+        const b = median(await sample(runs, () => run(berthCli, ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: daemons[0]!.env })));
+        rows.push(['berth run --rm busybox true (median)', fmt(b), ...(dockerd ? ['-'] : []), '-', (b / median(raw)).toFixed(2)]);
+      } catch (err) {
+        rows.push(['berth run --rm busybox true', `failed: ${(err as Error).message.split('\n')[0]}`]);
+      }
+    }
+    rows.push(['raw runc run (median)', fmt(median(raw)), ...(dockerd ? ['-'] : []), '-', '1.00']);
+    const fifty: Record<string, number> = {};
+    for (const d of daemons) {
+      fifty[d.name] = await timeIt(async () => {
+        for (let i = 0; i < 50; i++) await run('docker', ['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000'], { env: d.env });
+      });
+      const ids = (await run('docker', ['ps', '-aq'], { env: d.env })).split('\n').filter(Boolean);
+      await run('docker', ['rm', '-f', ...ids], { env: d.env });
+    }
+    rows.push(['50 x docker run -d (total)', ...daemons.map((d) => fmt(fifty[d.name]!)), dockerd ? (fifty.berthd! / fifty.dockerd!).toFixed(2) : '-', '-']);
+    const mem: Record<string, { perContainerKb: number; daemonKb: number }> = {};
+    for (const d of daemons) mem[d.name] = await idleMemory(d, idle, d.name === 'berthd' ? 'conmon' : 'containerd-shim');
+    rows.push([`memory per idle container (${idle} running)`, ...daemons.map((d) => `${(mem[d.name]!.perContainerKb / 1024).toFixed(2)} MB`), dockerd ? (mem.berthd!.perContainerKb / mem.dockerd!.perContainerKb).toFixed(2) : '-', '-']);
+    rows.push(['daemon RSS with them running', ...daemons.map((d) => `${(mem[d.name]!.daemonKb / 1024).toFixed(1)} MB`), '-', '-']);
+    printTable(`containers (${runs} runs each; raw runc median ${fmt(median(raw))})`, rows);
+  } finally {
+    for (const d of daemons) await d.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

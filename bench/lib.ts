@@ -1,0 +1,137 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Shared helpers for the benchmarks: peers side by side, medians and ratios. */
+export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), existsSync(fileURLToPath(new URL('../package.json', import.meta.url))) ? '..' : '../..');
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function timeIt(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+export async function sample(n: number, fn: () => Promise<unknown> | unknown, warmup = 2): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await timeIt(fn));
+  return out;
+}
+
+/** Runs a command to completion; throws with its stderr on failure. */
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const p = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d));
+    p.stderr.on('data', (d: Buffer) => (err += d));
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
+    p.stdin.end(opts.input ?? '');
+  });
+}
+
+export function rssKb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function pidsOf(name: string): number[] {
+  const r = spawnSync('pgrep', ['-x', name]);
+  return r.stdout.toString().split('\n').filter(Boolean).map(Number);
+}
+
+async function waitForSocket(sock: string, proc: ChildProcess, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited early`);
+    const r = spawnSync('curl', ['-sf', '--unix-socket', sock, 'http://x/_ping']);
+    if (r.status === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not come up`);
+}
+
+export interface Daemon {
+  name: string;
+  host: string;
+  env: NodeJS.ProcessEnv;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** A berthd from this tree (dist), on its own roots. */
+export async function startBerthd(extraArgs: string[] = []): Promise<Daemon> {
+  const root = await mkdtemp(join(tmpdir(), 'bench-berth-'));
+  const sock = join(root, 'berth.sock');
+  await writeFile(join(root, 'daemon.json'), '{}');
+  const p = spawn(process.execPath, [join(repoRoot, 'dist/src/daemon/run.js'), '-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--config-file', join(root, 'daemon.json'), ...extraArgs], { stdio: 'ignore' });
+  await waitForSocket(sock, p, 'berthd');
+  return {
+    name: 'berthd',
+    host: `unix://${sock}`,
+    env: { ...process.env, DOCKER_HOST: `unix://${sock}`, BERTH_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') },
+    pid: p.pid!,
+    stop: async () => {
+      const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
+      const ids = (await run('docker', ['ps', '-aq'], { env }).catch(() => '')).split('\n').filter(Boolean);
+      if (ids.length) await run('docker', ['rm', '-f', ...ids], { env }).catch(() => undefined);
+      p.kill('SIGTERM');
+      await new Promise((r) => p.once('exit', r));
+      await rm(root, { recursive: true, force: true }).catch(() => undefined);
+    },
+  };
+}
+
+/** Debian's dockerd 20.10 on its own socket and roots (no iptables, no bridge: it must not touch the host). */
+export async function startDockerd(): Promise<Daemon | undefined> {
+  if (!existsSync('/usr/sbin/dockerd')) return undefined;
+  const root = await mkdtemp(join(tmpdir(), 'bench-dockerd-'));
+  const sock = join(root, 'docker.sock');
+  const p = spawn('dockerd', ['-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'docker.pid'), '--bridge', 'none', '--iptables=false', '--ip-masq=false'], { stdio: 'ignore' });
+  await waitForSocket(sock, p, 'dockerd');
+  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
+  return {
+    name: 'dockerd',
+    host: `unix://${sock}`,
+    env,
+    pid: p.pid!,
+    stop: async () => {
+      const ids = (await run('docker', ['ps', '-aq'], { env }).catch(() => '')).split('\n').filter(Boolean);
+      if (ids.length) await run('docker', ['rm', '-f', ...ids], { env }).catch(() => undefined);
+      p.kill('SIGTERM');
+      await new Promise((r) => p.once('exit', r));
+      spawnSync('sh', ['-c', `grep ' ${root}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l`]);
+      await rm(root, { recursive: true, force: true }).catch(() => undefined);
+    },
+  };
+}
+
+export function ensureFixtures(): string {
+  const tar = join(repoRoot, 'fixtures/out/busybox-rootfs.tar');
+  if (!existsSync(tar)) spawnSync('bash', [join(repoRoot, 'scripts/make-fixtures.sh')], { stdio: 'inherit' });
+  return tar;
+}
+
+export function fmt(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+export function printTable(title: string, rows: string[][]): void {
+  console.log(`\n## ${title}`);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('   '));
+}
