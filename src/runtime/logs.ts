@@ -157,7 +157,8 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
     if (!opts.follow) return;
 
     let wake: (() => void) | undefined;
-    let changed = false;
+    // Read once right after the watch is set: appends made while we yielded above count.
+    let changed = true;
     const notify = () => {
       changed = true;
       wake?.();
@@ -177,6 +178,8 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
         if (!changed && !stopped) await new Promise<void>((r) => (wake = r));
         wake = undefined;
         changed = false;
+        // Whatever was appended before the stop signal is still read below.
+        const last = stopped || opts.signal?.aborted === true;
         // conmon rotates by renaming a fresh file into place: reopen when the file shrank or changed.
         const st = await stat(opts.path).catch(() => undefined);
         const cur = await fh.stat();
@@ -189,7 +192,7 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
           if (opts.until && e.time > opts.until) return;
           yield e;
         }
-        if (stopped || opts.signal?.aborted) {
+        if (last) {
           yield* assembler.flush().filter((e) => want(e.stream) && inRange(e));
           return;
         }

@@ -5,6 +5,7 @@ import { parseTaggedReference, formatReference } from '../images/reference.js';
 import type { ImageService } from '../images/service.js';
 import { matchLabels } from '../images/views.js';
 import { humanStatus, type Container } from './model.js';
+import { mountPointView, readMountRecord } from './mounts.js';
 import type { ContainerService } from './service.js';
 
 export const CONTAINER_LIST_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'] as const;
@@ -108,11 +109,14 @@ function summary(svc: ContainerService, images: ImageService, c: Container): Rec
     Status: humanStatus(c.state),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? 'default' },
     NetworkSettings: { Networks: c.networking.Networks ?? {} },
-    Mounts: mountsView(c),
+    Mounts: mountsView(svc, c),
   };
 }
 
-export function mountsView(c: Container): Record<string, unknown>[] {
+/** Docker's `Mounts`: the resolved mounts recorded by ContainerMounts, else the config's. */
+export function mountsView(svc: ContainerService, c: Container): Record<string, unknown>[] {
+  const recorded = readMountRecord(svc.containerDir(c.id));
+  if (recorded) return recorded.map(mountPointView);
   const out: Record<string, unknown>[] = [];
   for (const b of c.hostConfig.Binds ?? []) {
     const [src = '', dst = '', mode = ''] = b.split(':');
@@ -152,7 +156,7 @@ export function inspectContainer(svc: ContainerService, images: ImageService, c:
     ExecIDs: null,
     HostConfig: { NetworkMode: 'default', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: {} }, ...c.hostConfig },
     GraphDriver: { Name: 'overlay2', Data: { MergedDir: svc.rootfsPath(c.id) } },
-    Mounts: mountsView(c),
+    Mounts: mountsView(svc, c),
     Config: { ...c.config, Image: c.imageRef },
     NetworkSettings: {
       Bridge: '',

@@ -1,0 +1,414 @@
+/**
+ * Container filesystem operations: `docker cp` (stat, archive, extract), export, diff and
+ * commit.
+ *
+ * Reaching into a container's root filesystem from the host, safely:
+ *
+ * `resolveInRoot` walks a path one component at a time with lstat, resolving every symlink
+ * (absolute or relative) as if `root` were `/`: `..` never climbs above the root, and a link
+ * to `/` or `../../..` lands on the container's root, never on the host's.
+ *
+ * `openContainerRoot` gives the merged root: the live mount of a running container, or a
+ * temporary mount of the container's snapshot (released by the caller) for a stopped one.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, type Stats } from 'node:fs';
+import { lstat, mkdir, readdir, readlink, rmdir } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar-stream';
+import type { ContainerConfig } from '../../api/types/container.js';
+import { changes, diffUpperDir, type Change } from '../../store/layers/diff.js';
+import { unpackLayer } from '../../store/layers/unpack.js';
+import { mountRootfs, unmountRootfs } from '../../store/snapshots/rootfs.js';
+import { BerthError, InvalidParameterError, NotFoundError } from '../../util/errors.js';
+import { applyChanges } from '../images/changes.js';
+import { storeImageBlobs } from '../images/import.js';
+import { chainIds } from '../images/layers.js';
+import { MediaTypes, type Descriptor, type ImageConfig, type ImageRuntimeConfig } from '../images/oci.js';
+import { formatReference, parseReference, validateTag } from '../images/reference.js';
+import type { ImageService } from '../images/service.js';
+import type { Container } from './model.js';
+import type { ContainerService } from './service.js';
+
+const MAX_SYMLINKS = 255;
+
+export interface ResolvedPath {
+  /** The resolved path inside the container (absolute, clean). */
+  inside: string;
+  /** The same path on the host (under the root). */
+  host: string;
+}
+
+/**
+ * Resolves `path` inside `root`. Symlinks in every component but the last are followed; the
+ * last is followed only with `followFinal`. Missing components are fine (the result just
+ * does not exist).
+ */
+export async function resolveInRoot(root: string, path: string, opts: { followFinal: boolean }): Promise<ResolvedPath> {
+  let links = 0;
+  const resolved: string[] = [];
+  let pending = posix.normalize(`/${path}`).split('/').filter((p) => p !== '' && p !== '.');
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === '..') {
+      resolved.pop();
+      continue;
+    }
+    const isLast = pending.length === 0;
+    const host = join(root, ...resolved, part);
+    let st;
+    try {
+      st = await lstat(host);
+    } catch {
+      // Missing: the rest cannot contain links.
+      resolved.push(part, ...pending.filter((p) => p !== '..'));
+      break;
+    }
+    if (st.isSymbolicLink() && (!isLast || opts.followFinal)) {
+      if (++links > MAX_SYMLINKS) throw new InvalidParameterError(`too many levels of symbolic links in ${path}`);
+      const target = await readlink(host);
+      if (target.startsWith('/')) resolved.length = 0;
+      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+      continue;
+    }
+    resolved.push(part);
+  }
+  const inside = `/${resolved.join('/')}`;
+  return { inside, host: join(root, ...resolved) };
+}
+
+export interface ContainerRoot {
+  path: string;
+  release(): Promise<void>;
+}
+
+/** Serializes temporary mounts per container (two overlays on one upper dir must not coexist). */
+const tempMounts = new Map<string, Promise<void>>();
+
+export async function openContainerRoot(service: ContainerService, c: Container): Promise<ContainerRoot> {
+  const cur = service.store.get(c.id) ?? c;
+  if (cur.state.Running) return { path: service.rootfsPath(c.id), release: async () => undefined };
+  while (tempMounts.has(c.id)) await tempMounts.get(c.id);
+  let done!: () => void;
+  tempMounts.set(c.id, new Promise<void>((r) => (done = r)));
+  const target = `${service.rootfsPath(c.id)}.files-${randomBytes(4).toString('hex')}`;
+  const finish = async () => {
+    await unmountRootfs(target).catch(() => undefined);
+    await rmdir(target).catch(() => undefined);
+    tempMounts.delete(c.id);
+    done();
+  };
+  try {
+    await mkdir(target, { recursive: true });
+    await mountRootfs(service.deps.snapshots.mounts(cur.snapshotKey), target);
+  } catch (err) {
+    await finish();
+    throw err;
+  }
+  let released = false;
+  return {
+    path: target,
+    release: async () => {
+      if (released) return;
+      released = true;
+      await finish();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- stat and archive (docker cp)
+
+/** Docker's `X-Docker-Container-Path-Stat`: mode is a Go os.FileMode. */
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+const GO_MODE = { dir: 2 ** 31, symlink: 2 ** 27, device: 2 ** 26, namedPipe: 2 ** 25, socket: 2 ** 24, setuid: 2 ** 23, setgid: 2 ** 22, charDevice: 2 ** 21, sticky: 2 ** 20 };
+
+function goFileMode(st: Stats): number {
+  let m = st.mode & 0o777;
+  if (st.isDirectory()) m += GO_MODE.dir;
+  else if (st.isSymbolicLink()) m += GO_MODE.symlink;
+  else if (st.isFIFO()) m += GO_MODE.namedPipe;
+  else if (st.isSocket()) m += GO_MODE.socket;
+  else if (st.isCharacterDevice()) m += GO_MODE.device + GO_MODE.charDevice;
+  else if (st.isBlockDevice()) m += GO_MODE.device;
+  if (st.mode & 0o4000) m += GO_MODE.setuid;
+  if (st.mode & 0o2000) m += GO_MODE.setgid;
+  if (st.mode & 0o1000) m += GO_MODE.sticky;
+  return m;
+}
+
+/** The path as docker cp means it: a trailing `/` or `/.` asks for the directory a link points to. */
+function wantsDirectory(path: string): boolean {
+  return path.endsWith('/') || path.endsWith('/.');
+}
+
+async function statResolved(root: string, path: string): Promise<{ stat: PathStat; resolved: ResolvedPath; st: Stats }> {
+  const resolved = await resolveInRoot(root, path, { followFinal: wantsDirectory(path) });
+  let st: Stats;
+  try {
+    st = await lstat(resolved.host);
+  } catch {
+    throw new NotFoundError(`Could not find the file ${path} in container`);
+  }
+  let linkTarget = '';
+  if (st.isSymbolicLink()) linkTarget = (await resolveInRoot(root, resolved.inside, { followFinal: true })).inside;
+  const name = posix.basename(posix.normalize(`/${path}`)) || '/';
+  return { stat: { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget }, resolved, st };
+}
+
+/** `HEAD /containers/{id}/archive`. */
+export async function statContainerPath(service: ContainerService, ref: string, path: string): Promise<PathStat> {
+  const c = service.store.mustFind(ref);
+  const root = await openContainerRoot(service, c);
+  try {
+    return (await statResolved(root.path, path).catch(notFoundIn(path, ref))).stat;
+  } finally {
+    await root.release();
+  }
+}
+
+function notFoundIn(path: string, ref: string): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof NotFoundError) throw new NotFoundError(`Could not find the file ${path} in container ${ref}`);
+    throw err;
+  };
+}
+
+type PackHeader = Omit<Partial<tar.Header>, 'pax'> & { name: string };
+
+/**
+ * A tar of `hostPath` (file or tree) whose entries start with `rebase` (the requested name),
+ * streamed as it is read. `onEnd` runs once the tar is finished or abandoned.
+ */
+export function packPath(hostPath: string, rebase: string, onEnd: () => Promise<void>): Readable {
+  const pack = tar.pack();
+  const add = (header: PackHeader, file?: string): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const done = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (!file) {
+        pack.entry(header, Buffer.alloc(0), done);
+        return;
+      }
+      const sink = pack.entry(header, done);
+      pipeline(createReadStream(file), sink as unknown as NodeJS.WritableStream).catch(reject);
+    });
+  const headerOf = (st: Stats, name: string): PackHeader => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, uname: '', gname: '' });
+
+  async function walk(path: string, name: string): Promise<void> {
+    const st = await lstat(path);
+    if (st.isDirectory()) {
+      if (name !== '') await add({ ...headerOf(st, `${name}/`), type: 'directory' });
+      const names = (await readdir(path)).sort();
+      for (const child of names) await walk(join(path, child), name === '' ? child : `${name}/${child}`);
+    } else if (st.isSymbolicLink()) {
+      await add({ ...headerOf(st, name), type: 'symlink', linkname: await readlink(path) });
+    } else if (st.isFile()) {
+      await add({ ...headerOf(st, name), type: 'file', size: st.size }, path);
+    } else if (st.isFIFO()) {
+      await add({ ...headerOf(st, name), type: 'fifo' });
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      const rdev = st.rdev;
+      await add({ ...headerOf(st, name), type: st.isBlockDevice() ? 'block-device' : 'character-device', devmajor: (rdev >> 8) & 0xfff, devminor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) });
+    }
+    // Sockets cannot be archived.
+  }
+
+  const out = new PassThrough();
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    void onEnd();
+  };
+  out.once('close', end);
+  out.once('end', end);
+  walk(hostPath, rebase).then(
+    () => pack.finalize(),
+    (err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))),
+  );
+  pipeline(Readable.from(pack, { objectMode: false }), out).catch(() => {
+    out.destroy();
+    end();
+  });
+  return out;
+}
+
+/** `GET /containers/{id}/archive`: the stat and a tar of the path (the mount is held until the tar ends). */
+export async function archiveContainerPath(service: ContainerService, ref: string, path: string): Promise<{ stat: PathStat; stream: Readable }> {
+  const c = service.store.mustFind(ref);
+  const root = await openContainerRoot(service, c);
+  try {
+    const { stat, resolved } = await statResolved(root.path, path).catch(notFoundIn(path, ref));
+    const rebase = resolved.inside === '/' && posix.normalize(`/${path}`) === '/' ? '' : stat.name;
+    // The requested name, not the link target's, starts the entries (as Docker's rebase).
+    const source = wantsDirectory(path) || !stat.linkTarget ? resolved.host : resolved.host;
+    return { stat, stream: packPath(source, rebase === '/' ? '' : rebase, () => root.release()) };
+  } catch (err) {
+    await root.release();
+    throw err;
+  }
+}
+
+export interface ExtractOptions {
+  noOverwriteDirNonDir?: boolean;
+  /** Give the files the container user's uid/gid (docker cp -a). Not applied yet: tar owners are kept. */
+  copyUIDGID?: boolean;
+}
+
+/**
+ * `PUT /containers/{id}/archive`: extracts a tar into a directory of the container. The
+ * directory is resolved inside the container root; entries are applied with the layer
+ * unpacker in plain mode, which refuses `..`, absolute names and writes through symlinks.
+ */
+export async function extractToContainer(service: ContainerService, ref: string, path: string, tarStream: Readable, _opts: ExtractOptions = {}): Promise<void> {
+  const c = service.store.mustFind(ref);
+  if (c.hostConfig.ReadonlyRootfs) throw new ForbiddenWrite(`container rootfs is marked read-only`);
+  const root = await openContainerRoot(service, c);
+  try {
+    const resolved = await resolveInRoot(root.path, path, { followFinal: true });
+    let st: Stats;
+    try {
+      st = await lstat(resolved.host);
+    } catch {
+      throw new NotFoundError(`Could not find the file ${path} in container ${ref}`);
+    }
+    if (!st.isDirectory()) throw new InvalidParameterError(`extraction point is not a directory`);
+    await unpackLayer(tarStream, { target: resolved.host, mode: 'plain' });
+  } finally {
+    tarStream.resume();
+    await root.release();
+  }
+}
+
+class ForbiddenWrite extends BerthError {
+  constructor(message: string) {
+    super(403, 'BERTH_FORBIDDEN', message);
+  }
+}
+
+// ---------------------------------------------------------------- export, changes
+
+/** `GET /containers/{id}/export`: the merged root filesystem as one tar. */
+export async function exportContainer(service: ContainerService, ref: string): Promise<Readable> {
+  const c = service.store.mustFind(ref);
+  const root = await openContainerRoot(service, c);
+  return packPath(root.path, '', () => root.release());
+}
+
+/** `GET /containers/{id}/changes`: the upper dir against the image's layers. */
+export async function containerChanges(service: ContainerService, ref: string): Promise<Change[]> {
+  const c = service.store.mustFind(ref);
+  const snaps = service.deps.snapshots;
+  return changes(snaps.upperDir(c.snapshotKey), snaps.lowerDirs(c.snapshotKey));
+}
+
+// ---------------------------------------------------------------- commit
+
+export interface CommitOptions {
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  /** Pause the container while its layer is read (default true, as Docker). */
+  pause?: boolean;
+  /** Dockerfile instructions applied to the config (`--change`). */
+  changes?: string[];
+  /** A ContainerConfig overriding the container's config for the image. */
+  config?: ContainerConfig;
+}
+
+function imageRuntimeConfig(cc: ContainerConfig): ImageRuntimeConfig {
+  const out: ImageRuntimeConfig = {};
+  if (cc.User) out.User = cc.User;
+  if (cc.ExposedPorts && Object.keys(cc.ExposedPorts).length) out.ExposedPorts = cc.ExposedPorts;
+  if (cc.Env?.length) out.Env = cc.Env;
+  if (cc.Entrypoint?.length) out.Entrypoint = cc.Entrypoint;
+  if (cc.Cmd?.length) out.Cmd = cc.Cmd;
+  if (cc.Volumes && Object.keys(cc.Volumes).length) out.Volumes = cc.Volumes;
+  if (cc.WorkingDir) out.WorkingDir = cc.WorkingDir;
+  if (cc.Labels && Object.keys(cc.Labels).length) out.Labels = cc.Labels;
+  if (cc.StopSignal) out.StopSignal = cc.StopSignal;
+  if (cc.Healthcheck) out.Healthcheck = cc.Healthcheck as ImageRuntimeConfig['Healthcheck'];
+  if (cc.OnBuild?.length) out.OnBuild = cc.OnBuild;
+  if (cc.Shell?.length) out.Shell = cc.Shell;
+  return out;
+}
+
+/** Fields of the override that are set win over the container's (Docker's merge). */
+function overrideConfig(base: ContainerConfig, over: ContainerConfig | undefined): ContainerConfig {
+  if (!over) return base;
+  const out: ContainerConfig = { ...base };
+  for (const [k, v] of Object.entries(over) as [keyof ContainerConfig, unknown][]) {
+    const empty = v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+    if (!empty) (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+function tagFor(repo: string | undefined, tag: string | undefined): string[] {
+  if (!repo) {
+    if (tag) throw new InvalidParameterError('a tag needs a repository');
+    return [];
+  }
+  const ref = parseReference(repo);
+  if (ref.digest) throw new InvalidParameterError('cannot commit to a digest reference');
+  if (tag) {
+    validateTag(tag);
+    ref.tag = tag;
+  }
+  ref.tag ??= 'latest';
+  return [formatReference(ref)];
+}
+
+/**
+ * `docker commit`: the container's upper dir becomes a new layer on top of its image's
+ * layers. The layer is stored in the content store, unpacked into a committed snapshot
+ * (so the new image runs at once), and the image is registered and tagged.
+ */
+export async function commitContainer(service: ContainerService, images: ImageService, ref: string, o: CommitOptions): Promise<{ Id: string }> {
+  const c = service.store.mustFind(ref);
+  const tags = tagFor(o.repo, o.tag);
+  const { record, config: base } = await images.configOf(c.imageId);
+  const runtimeConfig = applyChanges(imageRuntimeConfig(overrideConfig(c.config, o.config)), o.changes ?? []);
+  const pause = o.pause !== false && c.state.Running && !c.state.Paused;
+  if (pause) await service.pause(c.id);
+  try {
+    const rec = await images.writing(async () => {
+      const blob = await images.content.ingest(diffUpperDir(service.deps.snapshots.upperDir(c.snapshotKey)));
+      const parentChainId = chainIds(base.rootfs.diff_ids).at(-1);
+      const applied = await images.deps.layers.applyLayer({ stream: await images.content.read(blob.digest), parentChainId, diffId: blob.digest });
+      const created = new Date().toISOString();
+      const config: ImageConfig = {
+        ...base,
+        created,
+        ...(o.author ? { author: o.author } : {}),
+        config: runtimeConfig,
+        rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, applied.diffId] },
+        history: [
+          ...(base.history ?? []),
+          { created, created_by: [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])].join(' '), ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}) },
+        ],
+        container: c.id,
+        ...(o.comment ? { comment: o.comment } : {}),
+        parent: record.id,
+      };
+      delete config.container_config;
+      const { manifest } = await images.loadRecord(record);
+      const layer: Descriptor = { mediaType: MediaTypes.ociLayer, digest: blob.digest, size: blob.size };
+      const { configDigest, manifestDigest } = await storeImageBlobs(images, config, [...manifest.layers, layer]);
+      return images.register({ config, configDigest, manifestDigest, tags, parent: record.id });
+    });
+    service.deps.events.publish('container', 'commit', c.id, { comment: o.comment ?? '', imageID: rec.id, imageRef: tags[0] ?? '', name: c.name, image: c.imageRef });
+    return { Id: rec.id };
+  } finally {
+    if (pause) await service.unpause(c.id).catch(() => undefined);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Shared setup for the volume tests: one berthd per file with busybox imported, the docker
+ * CLI pointed at it, and cleanup that removes every container and volume and then checks
+ * that nothing is left mounted under the daemon's roots.
+ */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+
+export interface DockerResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function docker(d: TestDaemon, args: string[], input?: string): Promise<DockerResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('docker', args, { env: d.dockerEnv() });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    p.stdin.end(input ?? '');
+  });
+}
+
+/** docker, and fail with its stderr unless it exits 0. */
+export async function dockerOk(d: TestDaemon, args: string[]): Promise<string> {
+  const r = await docker(d, args);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** `docker run -d`, wait for the exit, and return the exit code and combined logs. */
+export async function runToEnd(d: TestDaemon, args: string[]): Promise<{ id: string; code: number; logs: string }> {
+  const id = await dockerOk(d, ['run', '-d', ...args]);
+  const code = Number(await dockerOk(d, ['wait', id]));
+  const logs = await docker(d, ['logs', id]);
+  return { id, code, logs: logs.stdout + logs.stderr };
+}
+
+export async function startVolumeDaemon(): Promise<TestDaemon> {
+  const d = await startTestDaemon();
+  try {
+    await importBusybox(d.client);
+  } catch (err) {
+    await d.stop();
+    throw err;
+  }
+  return d;
+}
+
+/** Mount points under the daemon's data and exec roots, from /proc/self/mountinfo. */
+export async function mountsUnder(d: TestDaemon): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  return text
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p.startsWith(d.dataRoot + '/') || p.startsWith(d.execRoot + '/'));
+}
+
+/** Removes every container (with -v) and volume; returns what is still mounted after that. */
+export async function removeEverything(d: TestDaemon): Promise<string[]> {
+  const ids = (await docker(d, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await docker(d, ['rm', '-fv', ...ids]);
+  const vols = (await docker(d, ['volume', 'ls', '-q'])).stdout.split('\n').filter(Boolean);
+  if (vols.length) await docker(d, ['volume', 'rm', '-f', ...vols]);
+  return mountsUnder(d);
+}
