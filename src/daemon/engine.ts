@@ -22,6 +22,7 @@ import { ContainerStore } from '../engine/containers/store.js';
 import { IsolatedNetworking } from '../engine/containers/networking.js';
 import { ContainerMounts } from '../engine/containers/mounts.js';
 import { VolumeService } from '../engine/volumes/service.js';
+import { OpsServices } from '../engine/ops/index.js';
 
 /** Pull and push, provided by the registry client once it is wired in. */
 export interface Distribution {
@@ -57,6 +58,8 @@ export class Engine {
   containerService!: ContainerService;
   volumes!: VolumeService;
   runtime!: ConmonRuntime;
+  /** Health checks, stats, metrics and log drivers (src/engine/ops). */
+  ops!: OpsServices;
   readonly instance: string;
 
   private constructor(
@@ -108,6 +111,7 @@ export class Engine {
       events: engine.events,
       log: log.child({ component: 'mounts' }),
     });
+    engine.volumes.usesSettled = () => mounts.settled();
     await engine.volumes.restore((id) => containerStore.get(id)?.state.Running === true);
     engine.containerService = new ContainerService({
       store: containerStore,
@@ -124,6 +128,18 @@ export class Engine {
       onRemove: (c, o) => mounts.onRemove(c, o),
     });
     engine.containers = engine.containerService;
+    engine.ops = new OpsServices({
+      containers: engine.containerService,
+      images: engine.images,
+      events: engine.events,
+      log,
+      cgroupParent: cgroupParent(engine.instance),
+      logDriver: config.logDriver,
+      logOpts: config.logOpts,
+    });
+    // Log drivers size conmon's log (rotation) or turn it off (`none`) per container.
+    const createInRuntime = engine.runtime.create.bind(engine.runtime);
+    engine.runtime.create = (o) => createInRuntime(engine.ops.logShipping.prepareCreate(o));
     await engine.containerService.restore();
     await engine.images.gc();
     return engine;

@@ -1,9 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { registerContainerRoutes } from '../api/routes/containers.js';
+import { registerContainerFileRoutes } from '../api/routes/container-files.js';
 import { registerContainerStreamRoutes } from '../api/routes/container-streams.js';
 import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
+import { registerStatsRoutes } from '../api/routes/stats.js';
+import { registerSystemOpsRoutes } from '../api/routes/system-ops.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { ApiRouter } from '../api/router.js';
 import { listen, type Listener } from '../api/server.js';
@@ -35,11 +38,18 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     registerSystemRoutes(router, engine);
     registerImageRoutes(router, engine);
     registerContainerRoutes(router, engine.containerService, engine.images);
+    (await import('../api/routes/build.js')).registerBuildRoutes(router, engine);
     registerVolumeRoutes(router, engine.volumes);
     registerContainerStreamRoutes(router, engine.containerService);
     registerExecRoutes(router, engine.containerService);
+    registerContainerFileRoutes(router, engine.containerService, engine.images);
+    registerStatsRoutes(router, engine.containerService, engine.ops.stats);
+    router.observe(engine.ops.metrics.observer);
+    // Last: it serves /volumes/prune and /build/prune only where no module registered them.
+    registerSystemOpsRoutes(router, { events: engine.events, log: log.child({ component: 'api' }), containers: engine.containerService, images: engine.images, snapshots: engine.snapshots, volumes: () => engine?.volumes });
     const tls = config.tls ? { verify: config.tlsVerify, ca: config.tlsCaCert, cert: config.tlsCert!, key: config.tlsKey! } : undefined;
     const listeners = await listen(router, { hosts: config.hosts, tls, allowInsecureTcp: config.allowInsecureTcp }, log);
+    await engine.ops.start({ metricsAddr: config.metricsAddr });
     engine.events.publish('daemon', 'start', engine.config.dataRoot);
     const running = engine;
     let stopping: Promise<void> | undefined;
@@ -49,6 +59,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       stop: () =>
         (stopping ??= (async () => {
           await Promise.all(listeners.map((l) => l.close()));
+          await running.ops.close();
           running.close();
           execLock?.release();
           dataLock.release();

@@ -59,6 +59,10 @@ export interface CreateOptions {
   openStdin?: boolean;
   /** Docker's StdinOnce: close stdin when the first attached client detaches. */
   stdinOnce?: boolean;
+  // --- ops hook (log rotation, src/engine/logging): per-container conmon --log-size-max ---
+  /** conmon's --log-size-max for this container; overrides the runtime-wide default. */
+  logSizeMax?: number;
+  // --- end ops hook ---
 }
 
 export interface ExecOptions {
@@ -195,7 +199,7 @@ export class ConmonRuntime implements ContainerRuntime {
         persistDir: p.persistDir,
         socketDir: p.socketDir,
         logDriver: `k8s-file:${o.logPath}`,
-        logSizeMax: this.opts.logSizeMax,
+        logSizeMax: o.logSizeMax ?? this.opts.logSizeMax, // ops hook: per-container log limit
         terminal: tty,
         stdin: o.openStdin === true || tty,
         leaveStdinOpen: o.openStdin === true && !o.stdinOnce,
@@ -259,20 +263,17 @@ export class ConmonRuntime implements ContainerRuntime {
    */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     const p = this.paths(id);
-    let state: OciState | undefined;
+    // One runtime call on the common path: `delete` refuses a live container by itself.
     try {
-      state = await this.oci.state(id);
+      await this.oci.delete(id, opts.force === true);
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
-    if (state && (state.status === 'running' || state.status === 'paused') && !opts.force) {
-      throw new ConflictError(`cannot remove container ${id}: container is ${state.status}: stop the container before removing or force remove`);
-    }
-    if (state) {
-      if (state.status === 'paused') await this.oci.resume(id).catch(() => undefined);
-      await this.oci.delete(id, true).catch((err: unknown) => {
-        if (!(err instanceof NotFoundError)) throw err;
-      });
+      if (err instanceof NotFoundError) {
+        // Never created, or already deleted: only files may be left.
+      } else if (!opts.force && /not stopped|running|paused/i.test((err as Error).message)) {
+        throw new ConflictError(`cannot remove container ${id}: container is running: stop the container before removing or force remove`, { cause: err });
+      } else {
+        throw err;
+      }
     }
     const conmonPid = await readPid(p.conmonPidFile);
     if (conmonPid && (await isConmon(conmonPid))) {

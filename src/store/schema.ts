@@ -22,6 +22,9 @@
  *   build_cache (key): Dockerfile step cache key ──▶ images.id of the step's result (an
  *                      intermediate image, as the classic builder keeps them)
  *
+ *   distribution_sources (digest, registry, repository): where a blob was pulled from or
+ *                      pushed to, so a push can mount it across repositories
+ *
  * Blobs themselves live in the content store (files named by digest); the DB only says who
  * references them. GC marks from images (manifest → config + layers), snapshots from image
  * chain IDs and containers, and anything held by an unexpired lease; it sweeps the rest.
@@ -188,6 +191,19 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (container_id, destination)
       );
       CREATE INDEX volume_refs_volume ON volume_refs(volume_name);
+    `,
+  },
+  {
+    version: 6,
+    description: 'distribution sources: which registry repository holds which blob (for cross-repo mounts)',
+    sql: `
+      CREATE TABLE distribution_sources (
+        digest     TEXT NOT NULL,              -- blob digest (layer or config)
+        registry   TEXT NOT NULL,              -- registry host as in references: 127.0.0.1:5000, docker.io
+        repository TEXT NOT NULL,              -- path within the registry: team/bb
+        updated_at INTEGER NOT NULL,           -- ms since epoch; the newest sources are tried first
+        PRIMARY KEY (digest, registry, repository)
+      );
     `,
   },
 ];

@@ -160,7 +160,7 @@ async function statResolved(root: string, path: string): Promise<{ stat: PathSta
   }
   let linkTarget = '';
   if (st.isSymbolicLink()) linkTarget = (await resolveInRoot(root, resolved.inside, { followFinal: true })).inside;
-  const name = posix.basename(posix.normalize(`/${path}`)) || '/';
+  const name = path.endsWith('/.') ? '.' : posix.basename(posix.normalize(`/${path}`)) || '/';
   return { stat: { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget }, resolved, st };
 }
 
@@ -247,10 +247,9 @@ export async function archiveContainerPath(service: ContainerService, ref: strin
   const root = await openContainerRoot(service, c);
   try {
     const { stat, resolved } = await statResolved(root.path, path).catch(notFoundIn(path, ref));
-    const rebase = resolved.inside === '/' && posix.normalize(`/${path}`) === '/' ? '' : stat.name;
     // The requested name, not the link target's, starts the entries (as Docker's rebase).
-    const source = wantsDirectory(path) || !stat.linkTarget ? resolved.host : resolved.host;
-    return { stat, stream: packPath(source, rebase === '/' ? '' : rebase, () => root.release()) };
+    const rebase = stat.name === '/' ? '' : stat.name;
+    return { stat, stream: packPath(resolved.host, rebase, () => root.release()) };
   } catch (err) {
     await root.release();
     throw err;
@@ -303,11 +302,26 @@ export async function exportContainer(service: ContainerService, ref: string): P
   return packPath(root.path, '', () => root.release());
 }
 
+/**
+ * Mount points the runtime creates in the upper dir for its bind mounts. Docker keeps them
+ * in a hidden init layer, so `docker diff` of a fresh container is empty; we hide them too.
+ */
+const RUNTIME_MOUNT_POINTS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/.dockerenv', '/etc/mtab']);
+
 /** `GET /containers/{id}/changes`: the upper dir against the image's layers. */
 export async function containerChanges(service: ContainerService, ref: string): Promise<Change[]> {
   const c = service.store.mustFind(ref);
   const snaps = service.deps.snapshots;
-  return changes(snaps.upperDir(c.snapshotKey), snaps.lowerDirs(c.snapshotKey));
+  const all = await changes(snaps.upperDir(c.snapshotKey), snaps.lowerDirs(c.snapshotKey));
+  const hidden = all.filter((ch) => RUNTIME_MOUNT_POINTS.has(ch.Path) && ch.Kind !== 2);
+  const kept = all.filter((ch) => !hidden.includes(ch));
+  // A directory that is only "modified" because of hidden mount points is not a change either.
+  return kept.filter((ch) => {
+    if (ch.Kind !== 0) return true;
+    const prefix = `${ch.Path}/`;
+    const hadHidden = hidden.some((h) => h.Path.startsWith(prefix));
+    return !hadHidden || kept.some((k) => k.Path.startsWith(prefix));
+  });
 }
 
 // ---------------------------------------------------------------- commit

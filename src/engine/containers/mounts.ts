@@ -196,7 +196,15 @@ function duplicate(dst: string): InvalidParameterError {
 export function planMounts(c: Pick<Container, 'config' | 'hostConfig'>, inherited: (ref: string) => ResolvedMount[] = () => []): ResolvedMount[] {
   const hc = c.hostConfig;
   const byDest = new Map<string, ResolvedMount>();
-  for (const dst of Object.keys(c.config.Volumes ?? {})) {
+  const explicit = new Set<string>();
+  const add = (m: ResolvedMount) => {
+    if (explicit.has(m.destination)) throw duplicate(m.destination);
+    explicit.add(m.destination);
+    byDest.set(m.destination, m);
+  };
+  // The docker CLI leaves `-v` specs it did not split into Binds (two at one target) here.
+  const volumeSpecs = Object.keys(c.config.Volumes ?? {});
+  for (const dst of volumeSpecs.filter((v) => !v.includes(':'))) {
     const destination = checkTarget('volume', dst);
     byDest.set(destination, { type: 'volume', destination, source: '', driver: hc.VolumeDriver || 'local', mode: '', rw: true, propagation: '', copyData: true, createSource: false, nonRecursive: false });
   }
@@ -208,13 +216,7 @@ export function planMounts(c: Pick<Container, 'config' | 'hostConfig'>, inherite
       byDest.set(m.destination, { ...m, rw: rw ?? m.rw, mode, copyData: false, createSource: false, fromContainer: m.fromContainer ?? container });
     }
   }
-  const explicit = new Set<string>();
-  const add = (m: ResolvedMount) => {
-    if (explicit.has(m.destination)) throw duplicate(m.destination);
-    explicit.add(m.destination);
-    byDest.set(m.destination, m);
-  };
-  for (const b of hc.Binds ?? []) add(parseBind(b, hc.VolumeDriver));
+  for (const b of [...(hc.Binds ?? []), ...volumeSpecs.filter((v) => v.includes(':'))]) add(parseBind(b, hc.VolumeDriver));
   for (const m of hc.Mounts ?? []) add(parseMount(m, hc.VolumeDriver));
   for (const t of Object.keys(hc.Tmpfs ?? {})) {
     const dst = posix.isAbsolute(t) ? posix.normalize(t) : t;
@@ -286,11 +288,13 @@ export interface ContainerMountsDeps {
 export class ContainerMounts {
   private readonly locks = new KeyedMutex();
   private readonly unsubscribe: () => void;
+  /** Create-time preparations under way: the volume service waits for them before it judges use. */
+  private readonly preparing = new Set<Promise<void>>();
 
   constructor(private readonly deps: ContainerMountsDeps) {
     this.unsubscribe = deps.events.subscribe((e) => {
       if (e.Type !== 'container') return;
-      if (e.Action === 'create') void this.prepareQuietly(e.Actor.ID);
+      if (e.Action === 'create') this.prepareQuietly(e.Actor.ID);
       else if (e.Action === 'die') void this.locks.run(e.Actor.ID, () => deps.volumes.release(e.Actor.ID)).catch((err: unknown) => deps.log.warn('releasing volumes failed', { id: e.Actor.ID, err: errorMessage(err) }));
     });
   }
@@ -336,7 +340,17 @@ export class ContainerMounts {
     });
   }
 
-  private async prepareQuietly(id: string): Promise<void> {
+  /** Resolves once the preparations started by `create` events so far are done. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.preparing]);
+  }
+
+  private prepareQuietly(id: string): void {
+    const p = this.prepareInBackground(id).finally(() => this.preparing.delete(p));
+    this.preparing.add(p);
+  }
+
+  private async prepareInBackground(id: string): Promise<void> {
     try {
       await this.locks.run(id, async () => {
         const c = this.deps.findContainer(id);

@@ -117,6 +117,8 @@ export function validateLogConfig(config: LogConfig | undefined | null, defaults
 export interface LocalLogPolicy {
   /** No local file at all (`none`). */
   disabled: boolean;
+  /** `docker logs` may read it (not with `none` or a shipping driver's cache-disabled). */
+  readable: boolean;
   maxSize?: number;
   /** Files kept in all, the current one included (Docker's max-file). */
   maxFiles: number;
@@ -128,22 +130,23 @@ const MB = 1024 * 1024;
 export function localLogPolicy(eff: EffectiveLogConfig): LocalLogPolicy {
   const o = eff.opts;
   const bool = (v: string | undefined, d: boolean) => (v === undefined ? d : /^(true|1)$/i.test(v));
-  if (eff.driver === 'none') return { disabled: true, maxFiles: 1, compress: false };
+  if (eff.driver === 'none') return { disabled: true, readable: false, maxFiles: 1, compress: false };
   if (eff.driver === 'json-file') {
     const size = o['max-size'] && o['max-size'] !== '-1' ? parseSize(o['max-size']) : undefined;
-    return { disabled: false, maxSize: size, maxFiles: size ? Number(o['max-file'] ?? 1) : 1, compress: bool(o.compress, false) };
+    return { disabled: false, readable: true, maxSize: size, maxFiles: size ? Number(o['max-file'] ?? 1) : 1, compress: bool(o.compress, false) };
   }
   if (eff.driver === 'local') {
     // Docker's local driver defaults: 20m, 5 files, compressed.
-    return { disabled: false, maxSize: o['max-size'] ? parseSize(o['max-size']) : 20 * MB, maxFiles: Number(o['max-file'] ?? 5), compress: bool(o.compress, true) };
+    return { disabled: false, readable: true, maxSize: o['max-size'] ? parseSize(o['max-size']) : 20 * MB, maxFiles: Number(o['max-file'] ?? 5), compress: bool(o.compress, true) };
   }
-  // Shipping drivers keep a local cache for `docker logs` (Docker's cache-* options).
-  if (bool(o['cache-disabled'], false)) return { disabled: true, maxFiles: 1, compress: false };
-  return { disabled: false, maxSize: o['cache-max-size'] ? parseSize(o['cache-max-size']) : 20 * MB, maxFiles: Number(o['cache-max-file'] ?? 5), compress: bool(o['cache-compress'], true) };
+  // Shipping drivers tail a local file; it doubles as the cache `docker logs` reads (Docker's
+  // cache-* options). With cache-disabled the file stays but is kept to its minimum.
+  if (bool(o['cache-disabled'], false)) return { disabled: false, readable: false, maxSize: 1 * MB, maxFiles: 1, compress: false };
+  return { disabled: false, readable: true, maxSize: o['cache-max-size'] ? parseSize(o['cache-max-size']) : 20 * MB, maxFiles: Number(o['cache-max-file'] ?? 5), compress: bool(o['cache-compress'], true) };
 }
 
 /** `docker logs` on a container without a local log fails like Docker's. */
 export function assertLogsReadable(config: LogConfig | undefined | null, defaults: { driver: string; opts: Record<string, string> }): void {
   const eff = effectiveLogConfig(config, defaults);
-  if (localLogPolicy(eff).disabled) throw new NotImplementedError('configured logging driver does not support reading');
+  if (!localLogPolicy(eff).readable) throw new NotImplementedError('configured logging driver does not support reading');
 }

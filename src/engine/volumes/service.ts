@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { DB } from '../../store/db.js';
 import { ConflictError, NotFoundError, errorMessage } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
@@ -49,6 +48,11 @@ export class VolumeService {
   readonly local: LocalVolumeDriver;
   private readonly plugins = new Map<string, PluginVolumeDriver>();
   private readonly locks = new KeyedMutex();
+  /**
+   * Set by the container side: resolves when uses being recorded right now (a container just
+   * created) are in the store, so `rm`/`prune`/`dangling` never judge a volume too early.
+   */
+  usesSettled: () => Promise<void> = async () => undefined;
 
   constructor(private readonly deps: VolumeServiceDeps) {
     this.store = new VolumeStore(deps.db);
@@ -110,6 +114,7 @@ export class VolumeService {
   }
 
   async list(filters: Map<string, string[]>): Promise<{ Volumes: VolumeView[]; Warnings: string[] }> {
+    if (filters.has('dangling')) await this.usesSettled();
     const match = volumeMatcher(filters, (n) => this.store.usersOf(n).length > 0);
     const warnings: string[] = [];
     const out: VolumeView[] = [];
@@ -124,6 +129,7 @@ export class VolumeService {
   }
 
   async remove(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.usesSettled();
     await this.locks.run(`volume:${name}`, async () => {
       const v = this.store.get(name);
       if (!v) {
@@ -146,6 +152,7 @@ export class VolumeService {
 
   async prune(filters: Map<string, string[]>): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
     const match = pruneMatcher(filters);
+    await this.usesSettled();
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of this.store.all().filter(match)) {
@@ -249,9 +256,5 @@ export class VolumeService {
       if (!v || !(ANONYMOUS_LABEL in v.labels)) continue;
       await this.remove(n).catch((err: unknown) => this.deps.log.info('anonymous volume kept', { name: n, err: errorMessage(err) }));
     }
-  }
-
-  dataRootOf(name: string): string {
-    return join(this.deps.root, name);
   }
 }

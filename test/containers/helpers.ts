@@ -1,0 +1,104 @@
+/**
+ * Helpers for the container tests: the real docker CLI against a test berthd, tmux for
+ * interactive sessions, and cleanup that leaves no container, mount or tmux session behind.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+
+const execFileP = promisify(execFile);
+
+export interface DockerResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the docker CLI; `input` is piped to its stdin (otherwise stdin is closed). */
+export function docker(d: TestDaemon, args: string[], opts: { input?: string | Buffer } = {}): Promise<DockerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('docker', args, { env: d.dockerEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input);
+  });
+}
+
+/** docker that must succeed; returns stdout. */
+export async function dockerOk(d: TestDaemon, args: string[], opts: { input?: string | Buffer } = {}): Promise<string> {
+  const r = await docker(d, args, opts);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Polls `check` until it returns a value (interactive sessions give no other signal). */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** A daemon with busybox imported, and cleanup of every container in it. */
+export async function containerDaemon(): Promise<TestDaemon> {
+  const d = await startTestDaemon();
+  try {
+    await importBusybox(d.client);
+  } catch (err) {
+    await d.stop();
+    throw err;
+  }
+  return d;
+}
+
+export async function removeAllContainers(d: TestDaemon): Promise<void> {
+  const ids = (await docker(d, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await docker(d, ['rm', '-f', ...ids]);
+}
+
+/** An interactive terminal (tmux session) running a docker command. */
+export class Terminal {
+  private constructor(readonly name: string) {}
+
+  static async open(d: TestDaemon, name: string, dockerArgs: string, size = { width: 100, height: 30 }): Promise<Terminal> {
+    const cmd = `DOCKER_HOST=${d.host} DOCKER_CONFIG=${d.root}/docker-config docker ${dockerArgs}; echo "[exited $?]"; sleep 600`;
+    await execFileP('tmux', ['new-session', '-d', '-s', name, '-x', String(size.width), '-y', String(size.height), cmd]);
+    return new Terminal(name);
+  }
+
+  async type(text: string): Promise<void> {
+    await execFileP('tmux', ['send-keys', '-t', this.name, '-l', text]);
+  }
+  async keys(...keys: string[]): Promise<void> {
+    await execFileP('tmux', ['send-keys', '-t', this.name, ...keys]);
+  }
+  async screen(): Promise<string> {
+    return (await execFileP('tmux', ['capture-pane', '-p', '-t', this.name])).stdout;
+  }
+  async resize(width: number, height: number): Promise<void> {
+    await execFileP('tmux', ['resize-window', '-t', this.name, '-x', String(width), '-y', String(height)]);
+  }
+  /** Waits until the screen matches. */
+  async waitFor(pattern: RegExp): Promise<string> {
+    return eventually(`${pattern} on the screen of ${this.name}`, async () => {
+      const s = await this.screen();
+      return pattern.test(s) ? s : undefined;
+    });
+  }
+  async close(): Promise<void> {
+    await execFileP('tmux', ['kill-session', '-t', this.name]).catch(() => undefined);
+  }
+}
