@@ -5,7 +5,6 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 
 export interface ExitInfo {
   exitCode: number;
@@ -112,8 +111,4 @@ export class ExitWatcher {
     this.watcher?.close();
     this.watcher = undefined;
   }
-}
-
-export function exitFileName(exitFile: string): string {
-  return path.basename(exitFile);
 }

@@ -7,6 +7,10 @@
  * or output without a trailing newline at exit, in pieces), so a logical line is every `P`
  * chunk of one stream followed by its `F`. `readLogs` yields logical lines; with `follow`
  * it keeps reading appends (fs.watch, no polling) until `stop` resolves.
+ *
+ * With `--log-size-max` conmon discards the old content when the file is full (it keeps no
+ * rotated copies); the reader starts over at the top of the new content, and a follower
+ * that falls behind a truncation misses the lines it had not read yet.
  */
 import { watch } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';

@@ -4,6 +4,7 @@
  */
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import type { HostConfig } from '../../api/types/container.js';
 import type { HostDevice } from './generate.js';
 
 function fromStats(p: string, st: Stats): HostDevice | undefined {
@@ -53,4 +54,10 @@ export function listHostDevices(root = '/dev'): HostDevice[] {
   };
   walk(root);
   return out;
+}
+
+/** The `devices` input of generateSpec for this HostConfig. */
+export function devicesForHostConfig(hc: HostConfig): (HostDevice | undefined)[] {
+  if (hc.Privileged) return listHostDevices();
+  return (hc.Devices ?? []).map((d) => statHostDevice(d.PathOnHost));
 }

@@ -243,3 +243,17 @@ describe('spec shape', () => {
     invalid(() => generateSpec(input({ hostConfig: { OomScoreAdj: 2000 } })), /range for oom score adj/);
   });
 });
+
+describe('host devices', () => {
+  test('devicesForHostConfig stats PathOnHost; a missing device becomes a clear error', async () => {
+    const { devicesForHostConfig } = await import('./devices.js');
+    const found = devicesForHostConfig({ Devices: [{ PathOnHost: '/dev/null' }, { PathOnHost: '/dev/berth-missing' }] });
+    assert.deepEqual({ ...found[0], fileMode: 0, uid: 0, gid: 0 }, { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0, uid: 0, gid: 0 });
+    assert.equal(found[1], undefined);
+    invalid(
+      () => generateSpec(input({ hostConfig: { Devices: [{ PathOnHost: '/dev/null' }, { PathOnHost: '/dev/berth-missing' }] }, devices: found })),
+      'error gathering device information while adding custom device "/dev/berth-missing": no such file or directory',
+    );
+    assert.ok(devicesForHostConfig({ Privileged: true }).some((d) => d?.path === '/dev/null'));
+  });
+});

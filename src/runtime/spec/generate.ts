@@ -91,8 +91,11 @@ export interface SpecInput {
   cgroupParent: string;
   /** Already-resolved bind/volume/tmpfs mounts (Binds, Mounts, volumes). */
   extraMounts?: OciMount[];
-  /** Host device nodes for HostConfig.Devices in the same order (or all of /dev when privileged). */
-  devices?: HostDevice[];
+  /**
+   * Host device nodes (devicesForHostConfig): one per HostConfig.Devices entry in the same
+   * order, undefined where the host has no such device; all of /dev when privileged.
+   */
+  devices?: (HostDevice | undefined)[];
   host: HostInfo;
 }
 
@@ -359,7 +362,7 @@ export function generateSpec(input: SpecInput): SpecResult {
   let deviceRules: OciDeviceCgroup[];
   if (privileged) {
     deviceRules = [{ allow: true, access: 'rwm' }];
-    for (const d of input.devices ?? []) devices.push({ ...d });
+    for (const d of input.devices ?? []) if (d) devices.push({ ...d });
   } else {
     deviceRules = [...DEFAULT_DEVICE_RULES];
     const wanted = hc.Devices ?? [];
