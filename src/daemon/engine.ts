@@ -20,9 +20,12 @@ import { ConmonRuntime } from '../runtime/container-runtime.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { IsolatedNetworking } from '../engine/containers/networking.js';
+import { DistributionService } from '../engine/distribution/service.js';
+import { httpDistribution } from '../api/routes/distribution.js';
 import { ContainerMounts } from '../engine/containers/mounts.js';
 import { VolumeService } from '../engine/volumes/service.js';
 import { OpsServices } from '../engine/ops/index.js';
+import { validateLogConfig } from '../engine/logging/options.js';
 
 /** Pull and push, provided by the registry client once it is wired in. */
 export interface Distribution {
@@ -53,6 +56,7 @@ export class Engine {
   readonly events = new EventBus();
   readonly scratchDir: string;
   distribution?: Distribution;
+  distributionService?: DistributionService;
   containers?: ContainerDirectory;
   /** Set once the runtime is up (create): the container lifecycle. */
   containerService!: ContainerService;
@@ -89,6 +93,8 @@ export class Engine {
       onEvent: (e) => this.events.publish('image', e.action, e.id, e.name ? { name: e.name } : {}),
     });
     this.images.gcHook = () => this.images.gcLock.exclusive(async () => (await this.collectGarbage()).bytesFreed);
+    this.distributionService = new DistributionService({ images: this.images, db: this.db, settings: config, maxConcurrentDownloads: config.maxConcurrentDownloads, maxConcurrentUploads: config.maxConcurrentUploads, log: log.child({ component: 'distribution' }) });
+    this.distribution = httpDistribution(this.distributionService);
   }
 
   static async create(config: DaemonConfig, log: Logger): Promise<Engine> {
@@ -140,6 +146,12 @@ export class Engine {
     // Log drivers size conmon's log (rotation) or turn it off (`none`) per container.
     const createInRuntime = engine.runtime.create.bind(engine.runtime);
     engine.runtime.create = (o) => createInRuntime(engine.ops.logShipping.prepareCreate(o));
+    // Log options are checked at create, as Docker does (until ContainerService calls validateLogConfig itself).
+    const createContainer = engine.containerService.create.bind(engine.containerService);
+    engine.containerService.create = (req, o) => {
+      validateLogConfig(req.HostConfig?.LogConfig, { driver: config.logDriver, opts: config.logOpts });
+      return createContainer(req, o);
+    };
     await engine.containerService.restore();
     await engine.images.gc();
     return engine;

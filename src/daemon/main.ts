@@ -4,6 +4,7 @@ import { registerContainerFileRoutes } from '../api/routes/container-files.js';
 import { registerContainerStreamRoutes } from '../api/routes/container-streams.js';
 import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerImageRoutes } from '../api/routes/images.js';
+import { registerDistributionRoutes } from '../api/routes/distribution.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { registerSystemOpsRoutes } from '../api/routes/system-ops.js';
@@ -37,6 +38,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     const router = new ApiRouter(log.child({ component: 'api' }));
     registerSystemRoutes(router, engine);
     registerImageRoutes(router, engine);
+    registerDistributionRoutes(router, engine);
     registerContainerRoutes(router, engine.containerService, engine.images);
     (await import('../api/routes/build.js')).registerBuildRoutes(router, engine);
     registerVolumeRoutes(router, engine.volumes);

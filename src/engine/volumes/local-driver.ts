@@ -88,9 +88,10 @@ export class LocalVolumeDriver implements VolumeDriver {
 
   async unmount(name: string, callerId: string): Promise<void> {
     await this.locks.run(name, async () => {
+      // An unknown caller is one from before a berthd restart: it was the last one.
       const users = this.users.get(name);
-      if (!users?.delete(callerId)) return;
-      if (users.size > 0) return;
+      users?.delete(callerId);
+      if (users && users.size > 0) return;
       this.users.delete(name);
       const data = this.dataPath(name);
       if ((await this.options(name)).type && (await isMountPoint(data))) await unmount(data);

@@ -232,17 +232,15 @@ export class VolumeService {
    * drivers count them), the others are released.
    */
   async restore(isRunning: (containerId: string) => boolean): Promise<void> {
-    const byContainer = new Set(this.store.mountedRefs().map((r) => r.containerId));
-    for (const id of byContainer) {
-      if (!isRunning(id)) {
-        await this.release(id);
-        continue;
-      }
+    const byContainer = [...new Set(this.store.mountedRefs().map((r) => r.containerId))];
+    // Adopt first, release after: a shared volume must not be unmounted under a running user.
+    for (const id of byContainer.filter(isRunning)) {
       for (const r of this.store.refsOfContainer(id).filter((x) => x.mounted)) {
         const v = this.store.get(r.volumeName);
         if (v) await this.driver(v.driver).mount(v.name, id).catch((err: unknown) => this.deps.log.warn('cannot re-adopt volume mount', { name: v.name, err: errorMessage(err) }));
       }
     }
+    for (const id of byContainer.filter((c) => !isRunning(c))) await this.release(id);
   }
 
   /** A container is gone: forget its uses; with `removeAnonymous` also its unshared anonymous volumes. */
