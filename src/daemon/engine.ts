@@ -19,7 +19,8 @@ import { cgroupParent, instanceName } from './instance.js';
 import { ConmonRuntime } from '../runtime/container-runtime.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { ContainerStore } from '../engine/containers/store.js';
-import { IsolatedNetworking } from '../engine/containers/networking.js';
+import { BridgeNetworking } from '../engine/containers/bridge-networking.js';
+import { NetworkService } from '../engine/networks/service.js';
 import { DistributionService } from '../engine/distribution/service.js';
 import { httpDistribution } from '../api/routes/distribution.js';
 import { ContainerMounts } from '../engine/containers/mounts.js';
@@ -60,6 +61,7 @@ export class Engine {
   containers?: ContainerDirectory;
   /** Set once the runtime is up (create): the container lifecycle. */
   containerService!: ContainerService;
+  networks!: NetworkService;
   volumes!: VolumeService;
   runtime!: ConmonRuntime;
   /** Health checks, stats, metrics and log drivers (src/engine/ops). */
@@ -108,6 +110,22 @@ export class Engine {
       runtime: config.defaultRuntime === 'crun' ? 'crun' : 'runc',
     });
     const containerStore = new ContainerStore(engine.db);
+    engine.networks = new NetworkService({
+      db: engine.db,
+      dataRoot: config.dataRoot,
+      execRoot: config.execRoot,
+      instanceName: engine.instance || undefined,
+      bip: config.bip,
+      icc: config.icc,
+      log: log.child({ component: 'networks' }),
+    });
+    engine.networks.setContainerLookup({
+      resolve: (ref) => {
+        const c = containerStore.mustFind(ref);
+        return { id: c.id, name: c.name, netnsPath: c.networking.SandboxKey || undefined, running: c.state.Running };
+      },
+    });
+    await engine.networks.reconcile();
     engine.volumes = new VolumeService({ db: engine.db, root: join(config.dataRoot, 'volumes'), events: engine.events, log: log.child({ component: 'volumes' }) });
     const mounts = new ContainerMounts({
       volumes: engine.volumes,
@@ -124,7 +142,7 @@ export class Engine {
       images: engine.images,
       snapshots: engine.snapshots,
       runtime: engine.runtime,
-      networking: new IsolatedNetworking(),
+      networking: new BridgeNetworking(engine.networks, containerStore),
       events: engine.events,
       log: log.child({ component: 'containers' }),
       containersDir: join(config.dataRoot, 'containers'),
@@ -204,6 +222,7 @@ export class Engine {
   }
 
   close(): void {
+    void this.networks?.close();
     this.containerService?.close();
     this.runtime?.close();
     this.db.close();

@@ -9,6 +9,7 @@ import { registerSystemRoutes } from '../api/routes/system.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { registerSystemOpsRoutes } from '../api/routes/system-ops.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
+import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { ApiRouter } from '../api/router.js';
 import { listen, type Listener } from '../api/server.js';
 import { errorMessage } from '../util/errors.js';
@@ -42,6 +43,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     registerContainerRoutes(router, engine.containerService, engine.images);
     (await import('../api/routes/build.js')).registerBuildRoutes(router, engine);
     registerVolumeRoutes(router, engine.volumes);
+    registerNetworkRoutes(router, engine.networks);
     registerContainerStreamRoutes(router, engine.containerService);
     registerExecRoutes(router, engine.containerService);
     registerContainerFileRoutes(router, engine.containerService, engine.images);

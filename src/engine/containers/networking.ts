@@ -17,6 +17,8 @@ export interface SandboxSetup {
 export interface ContainerNetworking {
   setup(c: Container): Promise<SandboxSetup>;
   teardown(c: Container): Promise<void>;
+  /** The live endpoints of a running container (connect/disconnect change them after start). */
+  endpoints?(c: Container): Container['networking']['Networks'];
 }
 
 /**

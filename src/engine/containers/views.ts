@@ -132,7 +132,8 @@ export function mountsView(svc: ContainerService, c: Container): Record<string, 
 /** `GET /containers/{id}/json` in Docker's shape. */
 export function inspectContainer(svc: ContainerService, images: ImageService, c: Container, opts: { size?: boolean } = {}): Record<string, unknown> {
   const args = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
-  const endpoints: Record<string, EndpointSettings> = c.networking.Networks ?? {};
+  const live = c.state.Running ? svc.deps.networking.endpoints?.(c) : undefined;
+  const endpoints: Record<string, EndpointSettings> = live && Object.keys(live).length ? live : (c.networking.Networks ?? {});
   const primary = Object.values(endpoints)[0];
   void opts;
   return {

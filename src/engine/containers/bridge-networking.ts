@@ -1,0 +1,103 @@
+import type { EndpointSettings as ApiEndpointSettings } from '../../api/types/container.js';
+import { InvalidParameterError, NotFoundError } from '../../util/errors.js';
+import type { NetworkService } from '../networks/service.js';
+import type { EndpointConfig } from '../networks/types.js';
+import type { Container } from './model.js';
+import type { ContainerNetworking, SandboxSetup } from './networking.js';
+import type { ContainerStore } from './store.js';
+
+/** What `HostConfig.NetworkMode` asks for. */
+type Mode = { kind: 'bridge'; network: string } | { kind: 'host' } | { kind: 'none' } | { kind: 'container'; ref: string };
+
+export function parseNetworkMode(mode: string | undefined): Mode {
+  const m = mode || 'default';
+  if (m === 'default' || m === 'bridge') return { kind: 'bridge', network: 'bridge' };
+  if (m === 'host') return { kind: 'host' };
+  if (m === 'none') return { kind: 'none' };
+  if (m.startsWith('container:')) {
+    const ref = m.slice('container:'.length);
+    if (!ref) throw new InvalidParameterError('invalid network mode: container: needs a container name or ID');
+    return { kind: 'container', ref };
+  }
+  return { kind: 'bridge', network: m };
+}
+
+/**
+ * Containers on berth's networks: a namespace per container, an endpoint on its primary
+ * network (NetworkMode) plus those of NetworkingConfig and `network connect` made while it
+ * was stopped, published ports, and the resolv.conf/hosts the network layer renders.
+ */
+export class BridgeNetworking implements ContainerNetworking {
+  constructor(
+    private readonly networks: NetworkService,
+    private readonly containers: ContainerStore,
+  ) {}
+
+  async setup(c: Container): Promise<SandboxSetup> {
+    const hc = c.hostConfig;
+    const mode = parseNetworkMode(hc.NetworkMode);
+    if (mode.kind === 'container') {
+      const other = this.containers.find(mode.ref);
+      if (!other) throw new NotFoundError(`No such container: ${mode.ref}`);
+      if (!other.state.Running) throw new InvalidParameterError(`cannot join network of a non running container: ${other.id}`);
+      const joined = await this.setupOwn(c, { kind: 'none' });
+      return { ...joined, netnsPath: `/proc/${other.state.Pid}/ns/net` };
+    }
+    return this.setupOwn(c, mode);
+  }
+
+  private async setupOwn(c: Container, mode: Exclude<Mode, { kind: 'container' }>): Promise<SandboxSetup> {
+    const hc = c.hostConfig;
+    const { netnsPath } = await this.networks.prepareSandbox(c.id, {
+      name: c.name,
+      mode: mode.kind,
+      hostname: c.config.Hostname || c.id.slice(0, 12),
+      domainname: c.config.Domainname || undefined,
+      dns: hc.Dns ?? undefined,
+      dnsSearch: hc.DnsSearch ?? undefined,
+      dnsOptions: hc.DnsOptions ?? undefined,
+      extraHosts: hc.ExtraHosts ?? undefined,
+    });
+    try {
+      const networks: Record<string, ApiEndpointSettings> = {};
+      let ports = {};
+      if (mode.kind === 'bridge') {
+        const requested = (c.networking as { requested?: Record<string, EndpointConfig> }).requested ?? {};
+        const primary = requested[mode.network] ?? (mode.network === 'bridge' ? requested.default : undefined) ?? {};
+        networks[mode.network] = (await this.networks.attach(c.id, netnsPath, mode.network, withNameAlias(primary, c, mode.network))) as ApiEndpointSettings;
+        for (const [name, cfg] of Object.entries(requested)) {
+          if (name === mode.network || name === 'default') continue;
+          networks[name] = (await this.networks.attach(c.id, netnsPath, name, withNameAlias(cfg, c, name))) as ApiEndpointSettings;
+        }
+        for (const p of this.networks.pendingConnections(c.id)) {
+          if (networks[p.network]) continue;
+          networks[p.network] = (await this.networks.attach(c.id, netnsPath, p.network, p.config)) as ApiEndpointSettings;
+        }
+        ports = await this.networks.publishPorts(c.id, hc.PortBindings ?? undefined, Object.keys(c.config.ExposedPorts ?? {}), hc.PublishAllPorts === true);
+      }
+      return {
+        netnsPath: netnsPath || undefined,
+        networking: { Networks: networks, Ports: ports, SandboxKey: netnsPath },
+        hosts: this.networks.hostsEntries(c.id),
+        resolvConf: this.networks.resolvConf(c.id),
+      };
+    } catch (err) {
+      await this.networks.releaseSandbox(c.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async teardown(c: Container): Promise<void> {
+    await this.networks.releaseSandbox(c.id);
+  }
+
+  endpoints(c: Container): Record<string, ApiEndpointSettings> {
+    return this.networks.endpoints(c.id) as Record<string, ApiEndpointSettings>;
+  }
+}
+
+/** Docker resolves a container on user networks by its name too (a DNS alias). */
+function withNameAlias(cfg: EndpointConfig, c: Container, network: string): EndpointConfig {
+  if (network === 'bridge') return cfg;
+  return { ...cfg, Aliases: [...new Set([...(cfg.Aliases ?? []), c.id.slice(0, 12)])] };
+}
