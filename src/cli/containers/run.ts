@@ -68,6 +68,7 @@ export async function runContainer(cli: Cli, image: string, command: string[], f
   // Wait is registered before start so a fast exit is not missed; with --rm wait for removal.
   const waitRes = await toEngineError(cli.client.call('POST', `/containers/${id}/wait`, { query: { condition: flags.rm ? 'removed' : 'next-exit' } }));
   const waited = readWait(waitRes);
+  waited.catch(() => undefined); // settled below, or abandoned when start fails
   const session = await toEngineError(
     cli.client.hijack('POST', `/containers/${id}/attach`, {
       query: { stream: true, stdin: Boolean(flags.interactive), stdout: true, stderr: true, detachKeys: flags.detachKeys },
@@ -80,7 +81,14 @@ export async function runContainer(cli: Cli, image: string, command: string[], f
     detachKeys: flags.detachKeys,
     resizePath: `/containers/${id}/resize`,
   });
-  await startOrExit(cli, id);
+  try {
+    await startOrExit(cli, id);
+  } catch (err) {
+    waitRes.destroy();
+    session.socket.destroy();
+    streaming.catch(() => undefined);
+    throw err;
+  }
   const end = await streaming;
   if (end === 'detached') {
     waitRes.destroy();

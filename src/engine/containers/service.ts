@@ -235,6 +235,10 @@ export class ContainerService {
       if (mounted) await unmountRootfs(rootfs).catch(() => undefined);
       c.state = { ...c.state, Status: c.book.hasBeenStarted ? 'exited' : 'created', Running: false, Pid: 0, Error: errorMessage(err), ExitCode: exitCodeFor(err) };
       this.store.save(c);
+      if (c.hostConfig.AutoRemove) {
+        // Docker removes an --rm container whose start failed; do it once this start's lock is released.
+        setImmediate(() => void this.remove(c.id, { force: true, volumes: true }).catch(() => undefined));
+      }
       throw startError(err);
     }
   }
@@ -590,7 +594,8 @@ function exitCodeFor(err: unknown): number {
 }
 
 function startError(err: unknown): Error {
-  const m = errorMessage(err);
+  // runc logs in logfmt: keep only its msg="..." part.
+  const m = errorMessage(err).replace(/time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"/g, (_, msg: string) => msg.replace(/\\"/g, '"'));
   if (/executable file not found|no such file or directory|permission denied/i.test(m)) {
     return new SystemError(`failed to create task for container: failed to create shim task: OCI runtime create failed: ${m}: unknown`, { cause: err });
   }
