@@ -215,10 +215,9 @@ async function fetchLayers(deps: PullDeps, repo: RepositoryClient, descs: Descri
         });
         source.pipe(toStore);
         source.pipe(toUnpack);
-        s.unpacking = layers.applyLayer({ stream: toUnpack, parentChainId: s.parentChainId, diffId: s.diffId }).catch((err: unknown) => {
-          source.destroy(err as Error);
-          throw err;
-        });
+        // If the unpacker fails or stops early, the store side still reads to the end, so a
+        // corrupt blob is reported as the digest mismatch it is; leftovers are discarded.
+        s.unpacking = layers.applyLayer({ stream: toUnpack, parentChainId: s.parentChainId, diffId: s.diffId }).finally(() => toUnpack.resume());
         s.unpacking.catch(() => undefined);
         await content.ingest(toStore, { digest: s.desc.digest, size });
       } else {
