@@ -142,14 +142,21 @@ export class ImageService {
       } else {
         removed = formatReference(parseTaggedReference(nameOrId));
       }
-      const remaining = [...tags, ...digests].filter((r) => r !== removed);
+      // Docker: removing the last tag of a repository also drops that repository's digest
+      // references, so `rmi busybox` of a pulled image does not leave it behind as <none>.
+      const repo = repositoryName(ref);
+      const otherTagsInRepo = tags.filter((t) => t !== removed && repositoryName(parseReference(t)) === repo);
+      const sameRepoDigests = ref.digest || otherTagsInRepo.length > 0 ? [] : digests.filter((d) => d.startsWith(`${repo}@`));
+      const remaining = [...tags, ...digests].filter((r) => r !== removed && !sameRepoDigests.includes(r));
       if (remaining.length === 0 && users.length > 0 && !opts.force) {
         const u = running ?? stopped!;
         throw new ConflictError(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${u.id.slice(0, 12)} is using its referenced image ${short}`);
       }
-      this.untagOne(removed, ref.digest !== undefined);
-      records.push({ Untagged: familiarName(removed) });
-      this.emit({ action: 'untag', id: img.id, name: familiarName(removed) });
+      for (const r of [removed, ...sameRepoDigests]) {
+        this.untagOne(r, r.includes('@'));
+        records.push({ Untagged: familiarName(r) });
+        this.emit({ action: 'untag', id: img.id, name: familiarName(r) });
+      }
       if (remaining.length > 0 || users.length > 0) return records;
     } else {
       if (running) throw new ConflictError(`conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
