@@ -7,7 +7,10 @@ import { BERTH_VERSION } from '../api/version.js';
 import { DEFAULT_HOST } from '../client/client.js';
 import { normalizeBoolFlags } from './argv.js';
 import { createCli, type Cli, type GlobalOptions } from './cli.js';
+import { registerBuildCommand } from './commands/build.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { registerComposeCommand } from './commands/compose.js';
+import { registerDistributionCommands } from './commands/distribution.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerSystemCommands } from './commands/system.js';
@@ -35,6 +38,9 @@ export function buildProgram(getCli: () => Cli): Command {
   registerImageCommands(program, getCli);
   registerContainerCommands(program, getCli);
   registerSystemCommands(program, getCli);
+  registerDistributionCommands(program, getCli);
+  registerBuildCommand(program, getCli);
+  registerComposeCommand(program, getCli);
   registerCompletionCommand(program);
   return program;
 }
