@@ -109,7 +109,9 @@ export function registerBuildRoutes(router: ApiRouter, engine: Engine): void {
     res.on('close', () => {
       if (!finished) controller.abort();
     });
+    const t0 = performance.now();
     const context = await prepareContext({ body: req, scratchDir: engine.scratchDir, dockerfile: query.get('dockerfile') ?? undefined, secretIds });
+    const t1 = performance.now();
     let stream: JSONMessageStream | undefined;
     const out = () => (stream ??= new JSONMessageStream(res));
     try {
@@ -135,6 +137,7 @@ export function registerBuildRoutes(router: ApiRouter, engine: Engine): void {
         },
         aux: (value) => out().write({ aux: value }),
       });
+      engine.log.debug('build finished', { contextMs: Math.round(t1 - t0), buildMs: Math.round(performance.now() - t1), steps: result.stepsRun, cached: result.cacheHits });
       out().write({ aux: { ID: result.imageId } });
       if (!quiet) {
         out().stream(`Successfully built ${result.imageId.slice(7, 19)}\n`);

@@ -57,6 +57,8 @@ export class ContainerService {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   /** Attach requests made before the container started: connected right after create. */
   private readonly pendingAttach = new Map<string, ((io: Promise<AttachStream>) => void)[]>();
+  /** Containers whose runtime state, sandbox and rootfs mount are already gone (since their exit). */
+  private readonly cleanedUp = new Set<string>();
   private closing = false;
 
   constructor(readonly deps: ContainerServiceDeps) {}
@@ -170,6 +172,7 @@ export class ContainerService {
   }
 
   private async startLocked(c: Container): Promise<void> {
+    this.cleanedUp.delete(c.id);
     const t0 = performance.now();
     const marks: Record<string, number> = {};
     const mark = (name: string) => (marks[name] = Math.round((performance.now() - t0) * 10) / 10);
@@ -279,10 +282,12 @@ export class ContainerService {
   }
 
   private async cleanupAfterExit(c: Container): Promise<void> {
+    if (this.cleanedUp.has(c.id)) return;
     await this.deps.runtime.delete(c.id, { force: true }).catch((err: unknown) => this.deps.log.warn('runtime cleanup failed', { id: c.id, err: errorMessage(err) }));
     await this.deps.networking.teardown(c).catch((err: unknown) => this.deps.log.warn('network cleanup failed', { id: c.id, err: errorMessage(err) }));
     await unmountRootfs(this.rootfsPath(c.id)).catch((err: unknown) => this.deps.log.warn('rootfs unmount failed', { id: c.id, err: errorMessage(err) }));
     await rm(this.rootfsPath(c.id), { recursive: true, force: true }).catch(() => undefined);
+    this.cleanedUp.add(c.id);
   }
 
   private scheduleRestart(c: Container, ranForMs: number): void {
@@ -478,6 +483,7 @@ export class ContainerService {
       await this.deps.onRemove?.(cur, { volumes: opts.volumes === true });
       await rm(this.containerDir(cur.id), { recursive: true, force: true });
       this.store.delete(cur.id);
+      this.cleanedUp.delete(cur.id);
       this.backoff.forget(cur.id);
       this.event(cur, 'destroy');
       this.waiters.removed(cur.id, cur.state.ExitCode);

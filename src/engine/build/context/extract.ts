@@ -12,9 +12,9 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { unpackLayer } from '../../../store/layers/unpack.js';
 import { InvalidParameterError, errorMessage } from '../../../util/errors.js';
 import { DockerignoreMatcher, cleanPath, loadDockerignore } from './dockerignore.js';
+import { extractContext } from './untar.js';
 
 /** Reserved directory at the top of the context tar holding build secrets. */
 export const SECRETS_DIR = '.berth-build-secrets';
@@ -37,7 +37,7 @@ export async function prepareContext(o: { body: Readable; scratchDir: string; do
     await mkdir(contextDir, { mode: 0o700 });
     await mkdir(secretsDir, { mode: 0o700 });
     try {
-      await unpackLayer(o.body, { target: contextDir, mode: 'plain' });
+      await extractContext(o.body, contextDir);
     } catch (err) {
       throw new InvalidParameterError(`the build context is not a valid tar archive: ${errorMessage(err)}`, { cause: err });
     }

@@ -9,8 +9,8 @@ import { lstat, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { DockerignoreMatcher, loadDockerignore, walkContext } from '../../engine/build/context/dockerignore.js';
-import { SECRETS_DIR } from '../../engine/build/context/extract.js';
+import { DockerignoreMatcher, loadDockerignore, walkContext } from './dockerignore.js';
+import { SECRETS_DIR } from './extract.js';
 
 export interface ContextTarOptions {
   contextDir: string;
@@ -28,7 +28,7 @@ export async function contextTar(o: ContextTarOptions): Promise<{ stream: Readab
   const { patterns } = await loadDockerignore({ contextDir, dockerfilePath: inside ? rel : undefined });
   const entries = await walkContext(contextDir, new DockerignoreMatcher(patterns));
   const pack = tar.pack();
-  const add = (header: tar.Headers, file?: string): Promise<void> =>
+  const add = (header: Partial<tar.Header> & { name: string }, file?: string): Promise<void> =>
     new Promise((res, rej) => {
       const done = (err?: Error | null) => (err ? rej(err) : res());
       if (!file) {
@@ -54,8 +54,7 @@ export async function contextTar(o: ContextTarOptions): Promise<{ stream: Readab
     }
     for (const s of o.secrets) {
       const data = await readFile(s.src);
-      await add({ name: `${SECRETS_DIR}/${s.id}`, type: 'file', mode: 0o600, size: data.length });
-      pack.entry({ name: `${SECRETS_DIR}/${s.id}.unused`, size: 0 }).end();
+      await new Promise<void>((res, rej) => pack.entry({ name: `${SECRETS_DIR}/${s.id}`, type: 'file', mode: 0o600 }, data, (err) => (err ? rej(err) : res())));
     }
     pack.finalize();
   })().catch((err: Error) => pack.destroy(err));
