@@ -17,7 +17,7 @@ import { CacheMountManager } from '../../engine/build/cache/mounts.js';
 import { prepareContext } from '../../engine/build/context/extract.js';
 import { BuildStepFailedError } from '../../engine/build/executor/errors.js';
 import { Builder, type BuildRequest } from '../../engine/build/executor/executor.js';
-import { defaultBuildNetworks, type BuildNetworkMode } from '../../engine/build/executor/network.js';
+import { BridgeBuildNetwork, defaultBuildNetworks, type BuildNetworkMode } from '../../engine/build/executor/network.js';
 import { pruneBuildCache } from '../../engine/build/cache/prune.js';
 import { familiarName, formatReference, parseTaggedReference } from '../../engine/images/reference.js';
 import { InvalidParameterError, errorMessage } from '../../util/errors.js';
@@ -67,7 +67,12 @@ export function registerBuildRoutes(router: ApiRouter, engine: Engine): void {
       runtime: engine.runtime,
       cache,
       cacheMounts,
-      networks: defaultBuildNetworks(),
+      networks: defaultBuildNetworks(new BridgeBuildNetwork(engine.networks)),
+      pull: engine.distributionService
+        ? async (ref: string) => {
+            await engine.distributionService!.pull({ image: ref, progress: { write: () => undefined } });
+          }
+        : undefined,
       scratchDir: engine.scratchDir,
       cgroupParent: cgroupParent(engine.instance),
       log: engine.log.child({ component: 'build' }),

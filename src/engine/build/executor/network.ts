@@ -48,3 +48,32 @@ export function defaultBuildNetworks(bridge?: BuildNetwork): BuildNetworks {
   const host = new HostBuildNetwork();
   return { default: bridge ?? host, host, none: new NoneBuildNetwork() };
 }
+
+/** The subset of the network service a build step needs (engine/networks implements it). */
+export interface SandboxProvider {
+  prepareSandbox(id: string, opts: { name: string; mode: 'bridge'; hostname: string; extraHosts?: string[] }): Promise<{ netnsPath: string }>;
+  attach(id: string, netnsPath: string, network: string): Promise<unknown>;
+  resolvConf(id: string): string;
+  hostsEntries(id: string): string;
+  releaseSandbox(id: string): Promise<void>;
+}
+
+/** RUN steps on the default bridge, as Docker's classic builder: NAT to the outside, no published ports. */
+export class BridgeBuildNetwork implements BuildNetwork {
+  constructor(private readonly networks: SandboxProvider) {}
+
+  async setup(id: string, opts: { extraHosts?: string[] }): Promise<BuildSandbox> {
+    const { netnsPath } = await this.networks.prepareSandbox(id, { name: `build-${id.slice(0, 12)}`, mode: 'bridge', hostname: id.slice(0, 12), extraHosts: opts.extraHosts });
+    try {
+      await this.networks.attach(id, netnsPath, 'bridge');
+      return { netnsPath, hostNetwork: false, resolvConf: this.networks.resolvConf(id), hosts: this.networks.hostsEntries(id) };
+    } catch (err) {
+      await this.networks.releaseSandbox(id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async teardown(id: string): Promise<void> {
+    await this.networks.releaseSandbox(id);
+  }
+}
