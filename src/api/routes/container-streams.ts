@@ -85,7 +85,7 @@ async function attachContainer(ctx: RequestContext, containers: ContainerService
 }
 
 async function containerLogsRoute(ctx: RequestContext, containers: ContainerService): Promise<void> {
-  const { req, res, params, query } = ctx;
+  const { res, params, query } = ctx;
   const c = containers.store.mustFind(params.id!);
   const stdout = queryBool(query, 'stdout');
   const stderr = queryBool(query, 'stderr');
@@ -98,8 +98,8 @@ async function containerLogsRoute(ctx: RequestContext, containers: ContainerServ
   const tty = c.config.Tty === true;
 
   const ac = new AbortController();
+  // 'close' on the response: finished, or the connection went away.
   res.once('close', () => ac.abort());
-  req.socket.once('close', () => ac.abort());
   const entries = containerLogs(containers, c.id, { follow, stdout, stderr, since, until, tail, signal: ac.signal });
   res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED_STREAM });
   res.flushHeaders();

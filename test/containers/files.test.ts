@@ -1,0 +1,130 @@
+/** docker cp, commit, diff, export, top and update, through the docker CLI. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { TestDaemon } from '../helpers/daemon.js';
+import { containerDaemon, docker, dockerOk, removeAllContainers } from './helpers.js';
+
+let d: TestDaemon;
+let work: string;
+before(async () => {
+  d = await containerDaemon();
+  work = join(d.root, 'work');
+  await mkdir(work);
+  await dockerOk(d, ['run', '-d', '--name', 'fc', 'busybox', 'sleep', '1000']);
+});
+after(async () => {
+  if (!d) return;
+  await removeAllContainers(d);
+  await d.stop();
+});
+
+/** Lists a tar stream's entries with the host's tar. */
+async function tarList(args: string[]): Promise<string[]> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const dockerProc = spawn('docker', args, { env: d.dockerEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const tar = spawn('tar', ['-t'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    dockerProc.stdout.pipe(tar.stdin);
+    let out = '';
+    tar.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    tar.on('error', reject);
+    tar.on('close', (code) => (code === 0 ? resolve(out.split('\n').filter(Boolean)) : reject(new Error(`tar exited ${code}`))));
+  });
+}
+
+test('docker cp copies files and directories both ways', async () => {
+  await writeFile(join(work, 'hostfile'), 'content\n');
+  await dockerOk(d, ['cp', join(work, 'hostfile'), 'fc:/tmp/']);
+  assert.equal(await dockerOk(d, ['exec', 'fc', 'cat', '/tmp/hostfile']), 'content\n');
+  await dockerOk(d, ['cp', join(work, 'hostfile'), 'fc:/tmp/renamed']);
+  assert.equal(await dockerOk(d, ['exec', 'fc', 'cat', '/tmp/renamed']), 'content\n');
+
+  assert.deepEqual(await tarList(['cp', 'fc:/etc/passwd', '-']), ['passwd']);
+
+  await mkdir(join(work, 'tree/sub'), { recursive: true });
+  await writeFile(join(work, 'tree/sub/a'), 'A\n');
+  await dockerOk(d, ['cp', join(work, 'tree'), 'fc:/tmp/']);
+  assert.equal(await dockerOk(d, ['exec', 'fc', 'cat', '/tmp/tree/sub/a']), 'A\n');
+  await dockerOk(d, ['exec', 'fc', 'sh', '-c', 'mkdir -p /srv/out/deep && echo B > /srv/out/deep/b']);
+  await dockerOk(d, ['cp', 'fc:/srv/out', join(work, 'back')]);
+  assert.equal(await readFile(join(work, 'back/deep/b'), 'utf8'), 'B\n');
+
+  const missing = await docker(d, ['cp', 'fc:/no/such/file', join(work, 'x')]);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /Could not find the file \/no\/such\/file/);
+});
+
+test('symlinks in the container resolve inside its root, never on the host', async () => {
+  const marker = `berth-cp-escape-${process.pid}-${Date.now()}`;
+  await writeFile(join(work, marker), 'escape\n');
+  await dockerOk(d, ['exec', 'fc', 'sh', '-c', 'ln -s / /tmp/toroot && ln -s ../../.. /tmp/updir && mkdir /tmp/d && ln -s ../../../../.. /tmp/d/deep']);
+  await dockerOk(d, ['cp', join(work, marker), 'fc:/tmp/toroot/']);
+  await dockerOk(d, ['cp', join(work, marker), `fc:/tmp/updir/${marker}.2`]);
+  await dockerOk(d, ['cp', join(work, marker), `fc:/tmp/d/deep/${marker}.3`]);
+  for (const name of [marker, `${marker}.2`, `${marker}.3`]) {
+    assert.equal(existsSync(join('/', name)), false, `${name} was written on the host`);
+    assert.equal(await dockerOk(d, ['exec', 'fc', 'cat', `/${name}`]), 'escape\n');
+  }
+  // Reading through a link gives the container's file, not the host's.
+  await dockerOk(d, ['exec', 'fc', 'sh', '-c', 'echo inside > /etc/berth-marker']);
+  await dockerOk(d, ['cp', 'fc:/tmp/updir/etc/berth-marker', join(work, 'read-through')]);
+  assert.equal(await readFile(join(work, 'read-through'), 'utf8'), 'inside\n');
+});
+
+test('docker cp into and out of a stopped container', async () => {
+  await dockerOk(d, ['create', '--name', 'cold', 'busybox', 'cat', '/tmp/put']);
+  await writeFile(join(work, 'put'), 'cold copy\n');
+  await dockerOk(d, ['cp', join(work, 'put'), 'cold:/tmp/put']);
+  assert.deepEqual(await tarList(['cp', 'cold:/tmp/put', '-']), ['put']);
+  assert.equal(await dockerOk(d, ['start', '-a', 'cold']), 'cold copy\n');
+  const mounts = await readFile('/proc/mounts', 'utf8');
+  assert.equal(mounts.includes('.files-'), false, 'temporary mounts are gone');
+});
+
+test('diff lists A/C/D; commit makes a runnable image with the changes', async () => {
+  await dockerOk(d, ['run', '-d', '--name', 'cm', 'busybox', 'sleep', '1000']);
+  assert.equal(await dockerOk(d, ['diff', 'cm']), '', 'a fresh container has no changes');
+  await dockerOk(d, ['exec', 'cm', 'sh', '-c', 'echo committed > /x && rm /bin/vi && echo more >> /etc/profile.berth && touch /etc/passwd']);
+  const diff = (await dockerOk(d, ['diff', 'cm'])).split('\n').filter(Boolean);
+  assert.ok(diff.includes('A /x'), diff.join(','));
+  assert.ok(diff.includes('D /bin/vi'), diff.join(','));
+  assert.ok(diff.includes('C /etc/passwd'), diff.join(','));
+  assert.ok(diff.includes('C /etc'), diff.join(','));
+
+  const id = (await dockerOk(d, ['commit', '--change', 'CMD ["cat","/x"]', '-m', 'a message', 'cm', 'committed:v1'])).trim();
+  assert.match(id, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(await dockerOk(d, ['run', '--rm', 'committed:v1']), 'committed\n');
+  assert.notEqual((await docker(d, ['run', '--rm', 'committed:v1', 'ls', '/bin/vi'])).code, 0, 'the deletion is in the layer');
+  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Status}}', 'cm'])).trim(), 'running', 'unpaused after commit');
+  const history = await dockerOk(d, ['history', '--no-trunc', '--format', '{{.Comment}}', 'committed:v1']);
+  assert.match(history, /a message/);
+});
+
+test('export is a tar of the whole root filesystem', async () => {
+  await dockerOk(d, ['exec', 'fc', 'sh', '-c', 'echo e > /exported']);
+  const entries = await tarList(['export', 'fc']);
+  for (const e of ['bin/sh', 'etc/passwd', 'exported', 'tmp/hostfile']) assert.ok(entries.includes(e), `${e} in export`);
+});
+
+test('top lists the container processes', async () => {
+  const out = await dockerOk(d, ['top', 'fc']);
+  const [titles, ...rows] = out.trim().split('\n');
+  assert.match(titles!, /UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD/);
+  assert.ok(rows.some((r) => r.endsWith('sleep 1000')), out);
+  assert.match(await dockerOk(d, ['top', 'fc', '-o', 'pid,comm']), /PID\s+COMMAND[\s\S]*sleep/);
+});
+
+test('update changes the memory limit live and in HostConfig', async () => {
+  await dockerOk(d, ['update', '--memory', '64m', '--memory-swap', '128m', 'fc']);
+  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.HostConfig.Memory}}', 'fc'])).trim(), String(64 * 1024 * 1024));
+  const spec = JSON.parse(await readFile(join(d.execRoot, 'bundles', (await dockerOk(d, ['inspect', '-f', '{{.Id}}', 'fc'])).trim(), 'config.json'), 'utf8')) as { linux: { cgroupsPath: string } };
+  const v1 = join('/sys/fs/cgroup/memory', spec.linux.cgroupsPath, 'memory.limit_in_bytes');
+  const v2 = join('/sys/fs/cgroup', spec.linux.cgroupsPath, 'memory.max');
+  const limitFile = existsSync(v1) ? v1 : v2;
+  assert.equal((await readFile(limitFile, 'utf8')).trim(), String(64 * 1024 * 1024));
+  await dockerOk(d, ['update', '--restart', 'on-failure:3', 'fc']);
+  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'fc'])).trim(), 'on-failure:3');
+});
