@@ -16,6 +16,7 @@ import type { Logger } from '../util/log.js';
 import type { DaemonConfig } from './config.js';
 import { engineInfo } from './info.js';
 import { cgroupParent, instanceName } from './instance.js';
+import { removeEmptyCgroupParent } from '../runtime/cgroup-parent.js';
 import { ConmonRuntime } from '../runtime/container-runtime.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { ContainerStore } from '../engine/containers/store.js';
@@ -224,6 +225,9 @@ export class Engine {
   close(): void {
     void this.networks?.close();
     this.containerService?.close();
+    if (this.containerService && this.containerService.countsByState().running + this.containerService.countsByState().paused === 0) {
+      removeEmptyCgroupParent(cgroupParent(this.instance));
+    }
     this.runtime?.close();
     this.db.close();
   }
