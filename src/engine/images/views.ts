@@ -171,10 +171,21 @@ export async function imageHistory(service: ImageService, nameOrId: string): Pro
       Comment: h.comment ?? '',
     });
   }
-  rows.reverse();
-  if (rows.length > 0) {
-    rows[0]!.Id = record.id;
-    rows[0]!.Tags = service.images.tagsOf(record.id).map(familiarName);
+  // Local parents (builds, commits) name the history rows they end: the row count of each
+  // ancestor's history is the row its ID belongs to, as `docker history` shows them.
+  const ids = new Map<number, string>();
+  for (let img: ImageRecord | undefined = record, depth = 0; img && depth < 1000; img = img.parent ? service.images.get(img.parent) : undefined, depth++) {
+    const cfg = img === record ? config : await service.content.readJSON<ImageConfig>(img.id).catch(() => undefined);
+    if (cfg) ids.set(cfg.history?.length ?? cfg.rootfs.diff_ids.length, img.id);
   }
+  rows.forEach((row, i) => {
+    const id = ids.get(i + 1);
+    if (id) {
+      row.Id = id;
+      const tags = service.images.tagsOf(id).map(familiarName);
+      row.Tags = tags.length ? tags : null;
+    }
+  });
+  rows.reverse();
   return rows;
 }
