@@ -181,13 +181,17 @@ export class ContainerService {
     let mounted = false;
     let networked = false;
     try {
-      await mkdir(rootfs, { recursive: true });
-      await mountRootfs(this.deps.snapshots.mounts(c.snapshotKey), rootfs);
-      mounted = true;
-      mark('mounted');
-      const net = await this.deps.networking.setup(c);
-      networked = true;
-      mark('network');
+      // The rootfs mount and the network sandbox are independent: prepare them side by side.
+      const [mount, network] = await Promise.allSettled([
+        mkdir(rootfs, { recursive: true }).then(() => mountRootfs(this.deps.snapshots.mounts(c.snapshotKey), rootfs)),
+        this.deps.networking.setup(c),
+      ]);
+      mounted = mount.status === 'fulfilled';
+      networked = network.status === 'fulfilled';
+      if (mount.status === 'rejected') throw mount.reason;
+      if (network.status === 'rejected') throw network.reason;
+      const net = network.value;
+      mark('mounted+network');
       c.networking = net.networking;
       const etc = etcPaths(dir);
       await writeEtcFiles(etc, { hostname: c.config.Hostname || c.id.slice(0, 12), hosts: net.hosts, resolvConf: net.resolvConf });
@@ -283,9 +287,12 @@ export class ContainerService {
 
   private async cleanupAfterExit(c: Container): Promise<void> {
     if (this.cleanedUp.has(c.id)) return;
-    await this.deps.runtime.delete(c.id, { force: true }).catch((err: unknown) => this.deps.log.warn('runtime cleanup failed', { id: c.id, err: errorMessage(err) }));
-    await this.deps.networking.teardown(c).catch((err: unknown) => this.deps.log.warn('network cleanup failed', { id: c.id, err: errorMessage(err) }));
-    await unmountRootfs(this.rootfsPath(c.id)).catch((err: unknown) => this.deps.log.warn('rootfs unmount failed', { id: c.id, err: errorMessage(err) }));
+    // The process is gone: its runtime state, sandbox and rootfs mount can go in parallel.
+    await Promise.all([
+      this.deps.runtime.delete(c.id, { force: true }).catch((err: unknown) => this.deps.log.warn('runtime cleanup failed', { id: c.id, err: errorMessage(err) })),
+      this.deps.networking.teardown(c).catch((err: unknown) => this.deps.log.warn('network cleanup failed', { id: c.id, err: errorMessage(err) })),
+      unmountRootfs(this.rootfsPath(c.id)).catch((err: unknown) => this.deps.log.warn('rootfs unmount failed', { id: c.id, err: errorMessage(err) })),
+    ]);
     await rm(this.rootfsPath(c.id), { recursive: true, force: true }).catch(() => undefined);
     this.cleanedUp.add(c.id);
   }
