@@ -15,7 +15,7 @@ export interface SystemOpsDeps extends DiskUsageDeps {
 const DF_TYPES: DiskUsageType[] = ['container', 'image', 'volume', 'build-cache'];
 
 /**
- * Events, disk usage and container prune. `/volumes/prune` and `/build/prune` are served here
+ * Events, disk usage and container prune. `/networks/prune`, `/volumes/prune` and `/build/prune` are served here
  * only as fallbacks (nothing to prune) when their own services have not registered them, so
  * `docker system prune` works on any build: call this after every other route module.
  */
@@ -50,6 +50,7 @@ export function registerSystemOpsRoutes(router: ApiRouter, deps: SystemOpsDeps):
     sendJSON(res, 200, await pruneContainers(deps, queryFilters(query)));
   });
 
+  fallback(router, deps, '/networks/prune', { NetworksDeleted: null });
   fallback(router, deps, '/volumes/prune', { VolumesDeleted: null, SpaceReclaimed: 0 });
   fallback(router, deps, '/build/prune', { CachesDeleted: null, SpaceReclaimed: 0 });
 }
