@@ -151,6 +151,13 @@ export class Engine {
       cgroupParent: cgroupParent(engine.instance),
       mountsFor: (c) => mounts.mountsFor(c),
       onRemove: (c, o) => mounts.onRemove(c, o),
+      checkCreate: (c) => {
+        // Docker records the effective log driver (the daemon's default when none was asked for).
+        const log = validateLogConfig(c.hostConfig.LogConfig, { driver: config.logDriver, opts: config.logOpts });
+        c.hostConfig.LogConfig = { Type: log.driver, Config: log.opts };
+        mounts.validate(c);
+      },
+      runtimeOptions: (_c, o) => engine.ops.logShipping.prepareCreate(o),
     });
     engine.containers = engine.containerService;
     engine.ops = new OpsServices({
@@ -162,15 +169,6 @@ export class Engine {
       logDriver: config.logDriver,
       logOpts: config.logOpts,
     });
-    // Log drivers size conmon's log (rotation) or turn it off (`none`) per container.
-    const createInRuntime = engine.runtime.create.bind(engine.runtime);
-    engine.runtime.create = (o) => createInRuntime(engine.ops.logShipping.prepareCreate(o));
-    // Log options are checked at create, as Docker does (until ContainerService calls validateLogConfig itself).
-    const createContainer = engine.containerService.create.bind(engine.containerService);
-    engine.containerService.create = (req, o) => {
-      validateLogConfig(req.HostConfig?.LogConfig, { driver: config.logDriver, opts: config.logOpts });
-      return createContainer(req, o);
-    };
     await engine.containerService.restore();
     await engine.images.gc();
     return engine;

@@ -49,7 +49,6 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     registerContainerFileRoutes(router, engine.containerService, engine.images);
     registerStatsRoutes(router, engine.containerService, engine.ops.stats);
     router.observe(engine.ops.metrics.observer);
-    // Last: it serves /volumes/prune and /build/prune only where no module registered them.
     registerSystemOpsRoutes(router, { events: engine.events, log: log.child({ component: 'api' }), containers: engine.containerService, images: engine.images, snapshots: engine.snapshots, volumes: () => engine?.volumes });
     const tls = config.tls ? { verify: config.tlsVerify, ca: config.tlsCaCert, cert: config.tlsCert!, key: config.tlsKey! } : undefined;
     const listeners = await listen(router, { hosts: config.hosts, tls, allowInsecureTcp: config.allowInsecureTcp }, log);

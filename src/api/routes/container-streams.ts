@@ -15,7 +15,8 @@ import { queryBool, queryInt, sendEmpty, type RequestContext } from '../http.js'
 import type { ApiRouter } from '../router.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../streams/detach-keys.js';
 import { MULTIPLEXED_STREAM, RAW_STREAM, hijack } from '../streams/hijack.js';
-import { STDERR, STDOUT, outputSink, type OutputSink } from '../streams/mux.js';
+import { STDERR, STDOUT, batchedOutputSink, outputSink, type OutputSink } from '../streams/mux.js';
+import { assertLogsReadable } from '../../engine/logging/options.js';
 import { runSession } from '../streams/session.js';
 
 export function registerContainerStreamRoutes(router: ApiRouter, containers: ContainerService): void {
@@ -87,6 +88,8 @@ async function attachContainer(ctx: RequestContext, containers: ContainerService
 async function containerLogsRoute(ctx: RequestContext, containers: ContainerService): Promise<void> {
   const { res, params, query } = ctx;
   const c = containers.store.mustFind(params.id!);
+  // `none` keeps no local log: Docker answers 501 rather than an empty stream.
+  assertLogsReadable(c.hostConfig.LogConfig, { driver: 'json-file', opts: {} });
   const stdout = queryBool(query, 'stdout');
   const stderr = queryBool(query, 'stderr');
   if (!stdout && !stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
@@ -103,7 +106,7 @@ async function containerLogsRoute(ctx: RequestContext, containers: ContainerServ
   const entries = containerLogs(containers, c.id, { follow, stdout, stderr, since, until, tail, signal: ac.signal });
   res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED_STREAM });
   res.flushHeaders();
-  const sink = outputSink(res, { tty });
+  const sink = batchedOutputSink(res, { tty });
   try {
     for await (const e of entries) {
       if (ac.signal.aborted) break;

@@ -15,9 +15,8 @@ export interface SystemOpsDeps extends DiskUsageDeps {
 const DF_TYPES: DiskUsageType[] = ['container', 'image', 'volume', 'build-cache'];
 
 /**
- * Events, disk usage and container prune. `/networks/prune`, `/volumes/prune` and `/build/prune` are served here
- * only as fallbacks (nothing to prune) when their own services have not registered them, so
- * `docker system prune` works on any build: call this after every other route module.
+ * Events, disk usage and container prune (networks, volumes, images and the build cache are
+ * pruned by their own route modules).
  */
 export function registerSystemOpsRoutes(router: ApiRouter, deps: SystemOpsDeps): void {
   router.get('/events', async ({ req, res, query }) => {
@@ -49,16 +48,4 @@ export function registerSystemOpsRoutes(router: ApiRouter, deps: SystemOpsDeps):
   router.post('/containers/prune', async ({ res, query }) => {
     sendJSON(res, 200, await pruneContainers(deps, queryFilters(query)));
   });
-
-  fallback(router, deps, '/networks/prune', { NetworksDeleted: null });
-  fallback(router, deps, '/volumes/prune', { VolumesDeleted: null, SpaceReclaimed: 0 });
-  fallback(router, deps, '/build/prune', { CachesDeleted: null, SpaceReclaimed: 0 });
-}
-
-function fallback(router: ApiRouter, deps: SystemOpsDeps, path: string, empty: object): void {
-  try {
-    router.post(path, ({ res }) => sendJSON(res, 200, empty));
-  } catch {
-    deps.log.debug('prune route served by its own module', { path });
-  }
 }

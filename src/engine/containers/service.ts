@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerCreateRequest, HostConfig } from '../../api/types/container.js';
-import type { ConmonRuntime, AttachStream, ExitInfo } from '../../runtime/container-runtime.js';
+import type { AttachStream, ConmonRuntime, CreateOptions, ExitInfo } from '../../runtime/container-runtime.js';
 import { generateSpec } from '../../runtime/spec/generate.js';
 import { detectHostInfo } from '../../runtime/spec/host-info.js';
 import { readUserDatabase, type UserDatabase } from '../../runtime/spec/user.js';
@@ -40,6 +40,13 @@ export interface ContainerServiceDeps {
   mountsFor?: (c: Container) => Promise<import('../../runtime/spec/oci-types.js').OciMount[]>;
   /** Called when a container is removed (anonymous volumes etc.). */
   onRemove?: (c: Container, opts: { volumes: boolean }) => Promise<void>;
+  /**
+   * Checks (and may normalize, e.g. the log config with the daemon's defaults) a new container
+   * before anything is allocated for it: mounts, log options. Throws to refuse the create.
+   */
+  checkCreate?: (c: Container) => void;
+  /** Adjusts what the runtime is asked for at each start (log size limits, no log for `none`). */
+  runtimeOptions?: (c: Container, o: CreateOptions) => CreateOptions;
 }
 
 const DEFAULT_STOP_TIMEOUT_S = 10;
@@ -104,7 +111,6 @@ export class ContainerService {
     const top = chainIds(imageConfig.rootfs.diff_ids).at(-1);
     const warnings = this.checkSpec({ id, config: merged, hostConfig, users: this.imageUsers(top) });
 
-    await this.deps.snapshots.prepare(id, top, { labels: { 'berth.io/container': id } });
     const c: Container = {
       id,
       name,
@@ -118,6 +124,8 @@ export class ContainerService {
       book: { restartCount: 0, manuallyStopped: false, hasBeenStarted: false },
       networking: { Networks: {}, Ports: {}, SandboxKey: '', ...(NetworkingConfig?.EndpointsConfig ? { requested: NetworkingConfig.EndpointsConfig } : {}) } as Container['networking'],
     };
+    this.deps.checkCreate?.(c);
+    await this.deps.snapshots.prepare(id, top, { labels: { 'berth.io/container': id } });
     try {
       await mkdir(this.containerDir(id), { recursive: true, mode: 0o710 });
       this.store.insert(c);
@@ -212,7 +220,7 @@ export class ContainerService {
       });
       mark('spec');
       const exited = this.deps.runtime.wait(c.id);
-      const { pid } = await this.deps.runtime.create({
+      const createOptions: CreateOptions = {
         id: c.id,
         name: c.name,
         spec,
@@ -220,7 +228,8 @@ export class ContainerService {
         openStdin: c.config.OpenStdin === true,
         // Docker never closes a TTY's stdin when a client detaches (ctrl-p ctrl-q, then attach again).
         stdinOnce: c.config.StdinOnce === true && c.config.Tty !== true,
-      });
+      };
+      const { pid } = await this.deps.runtime.create(this.deps.runtimeOptions ? this.deps.runtimeOptions(c, createOptions) : createOptions);
       mark('created');
       this.connectPendingAttaches(c.id);
       await this.deps.runtime.start(c.id);
