@@ -11,6 +11,7 @@ import { registerBuildCommand } from './commands/build.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerComposeCommand } from './commands/compose.js';
 import { registerDistributionCommands } from './commands/distribution.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerSystemCommands } from './commands/system.js';
@@ -41,6 +42,7 @@ export function buildProgram(getCli: () => Cli): Command {
   registerDistributionCommands(program, getCli);
   registerBuildCommand(program, getCli);
   registerComposeCommand(program, getCli);
+  registerDoctorCommand(program);
   registerCompletionCommand(program);
   return program;
 }
