@@ -4,7 +4,12 @@
  */
 const suites: Record<string, () => Promise<{ main: () => Promise<void> }>> = {
   containers: () => import('./containers.js'),
+  network: () => import('./network.js'),
+  build: () => import('./build.js'),
   registry: () => import('./registry.js'),
+  distribution: () => import('./distribution.js'),
+  ops: () => import('./ops.js'),
+  compose: () => import('./compose.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
