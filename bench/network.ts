@@ -2,66 +2,100 @@
  * Network benchmark (not a test): TCP throughput between two namespaces over a berth bridge
  * versus a hand-made veth pair, and the cost of a bridge sandbox versus a none-mode one.
  * Run as root: node --import tsx -e "import('./bench/network.ts').then(m => m.main())"
+ *
+ * Traffic comes from a tiny Node sender/receiver run inside each namespace (nsenter + node):
+ * the receiver counts the bytes it really got and times them itself, so a sender that exits
+ * early shows up as a short count instead of an impossible figure.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ipBatch } from '../src/sys/ip.js';
-import { createNetns, deleteNetns } from '../src/sys/netns.js';
-import { BUSYBOX, startService } from '../test/networks/helpers.js';
+import { createNetns, deleteNetns, execInNetns } from '../src/sys/netns.js';
+import { startService } from '../test/networks/helpers.js';
 
-const BYTES = 512 * 1024 * 1024;
+const BYTES = 2 * 1024 * 1024 * 1024;
+const ROUNDS = 3;
+const PORT = 5001;
 
-/** Seconds to push BYTES from `from` to `toIp` with busybox nc. */
-async function throughput(from: string, to: string, toIp: string): Promise<number> {
-  const server = spawn('nsenter', [`--net=${to}`, '--', BUSYBOX, 'sh', '-c', `${BUSYBOX} nc -l -p 5001 > /dev/null`], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
-  const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const c = spawn('nsenter', [`--net=${from}`, '--', BUSYBOX, 'sh', '-c', `${BUSYBOX} head -c ${BYTES} /dev/zero | ${BUSYBOX} nc ${toIp} 5001`], { stdio: 'ignore' });
-    c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`nc exited ${code}`))));
+/** Accepts one connection, prints `{bytes, seconds}` from first byte to the sender's FIN. */
+const RECEIVER = `
+const net = require('node:net');
+const srv = net.createServer((s) => {
+  let bytes = 0, first = 0;
+  s.on('data', (d) => { if (!first) first = performance.now(); bytes += d.length; });
+  s.on('end', () => { console.log(JSON.stringify({ bytes, seconds: (performance.now() - first) / 1000 })); srv.close(); s.destroy(); });
+});
+srv.listen(${PORT}, '0.0.0.0');
+setTimeout(() => { console.error('receiver: no sender'); process.exit(2); }, 60000).unref();
+`;
+
+/** Connects (retrying while the receiver starts), writes argv[1] bytes of one buffer, ends. */
+const SENDER = `
+const net = require('node:net');
+const [host, total] = [process.argv[1], Number(process.argv[2])];
+const chunk = Buffer.alloc(1 << 20, 7);
+function go(tries) {
+  const s = net.connect(${PORT}, host);
+  s.on('error', (e) => { if (tries > 0 && e.code === 'ECONNREFUSED') setTimeout(() => go(tries - 1), 20); else { console.error(e.message); process.exit(1); } });
+  s.on('connect', () => {
+    let left = total;
+    const pump = () => { while (left > 0) { const n = Math.min(left, chunk.length); left -= n; if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return s.once('drain', pump); } s.end(); };
+    pump();
   });
-  const secs = (performance.now() - started) / 1000;
-  server.kill();
-  return BYTES / secs / 1e6;
 }
+go(250);
+`;
+
+/** MB/s of BYTES sent from namespace `from` to `toIp` inside `to`, as the receiver saw it. */
+async function throughput(from: string, to: string, toIp: string): Promise<number> {
+  const received = execInNetns(to, process.execPath, ['-e', RECEIVER]);
+  await execInNetns(from, process.execPath, ['-e', SENDER, toIp, String(BYTES)]);
+  const r = JSON.parse((await received).stdout) as { bytes: number; seconds: number };
+  if (r.bytes !== BYTES) throw new Error(`receiver got ${r.bytes} bytes of ${BYTES}`);
+  return r.bytes / r.seconds / 1e6;
+}
+
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 
 export async function main(): Promise<void> {
   const h = await startService();
-  const tmp = h.root;
-  const a = join(tmp, 'veth-a');
-  const b = join(tmp, 'veth-b');
+  const a = join(h.root, 'veth-a');
+  const b = join(h.root, 'veth-b');
   try {
     await h.svc.reconcile();
     await h.svc.create({ Name: 'bench' });
-    const ids = [0, 1].map(() => randomBytes(32).toString('hex'));
-    const t0 = performance.now();
-    const s1 = await h.svc.prepareSandbox(ids[0]!, { name: 'b1' });
-    const e1 = await h.svc.attach(ids[0]!, s1.netnsPath, 'bench');
-    const bridgeSetup = performance.now() - t0;
-    const s2 = await h.svc.prepareSandbox(ids[1]!, { name: 'b2' });
-    const e2 = await h.svc.attach(ids[1]!, s2.netnsPath, 'bench');
-    const t1 = performance.now();
-    const noneId = randomBytes(32).toString('hex');
-    await h.svc.prepareSandbox(noneId, { name: 'n', mode: 'none' });
-    const noneSetup = performance.now() - t1;
+    const bridgeTimes: number[] = [];
+    const noneTimes: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      for (const mode of ['bridge', 'none'] as const) {
+        const id = randomBytes(32).toString('hex');
+        const t = performance.now();
+        await h.svc.setupSandbox(id, { name: `s${i}${mode}`, mode }, mode === 'bridge' ? [{ network: 'bench', config: {} }] : []);
+        (mode === 'bridge' ? bridgeTimes : noneTimes).push(performance.now() - t);
+        await h.svc.releaseSandbox(id);
+      }
+    }
 
+    const ids = [0, 1].map(() => randomBytes(32).toString('hex'));
+    const s1 = await h.svc.setupSandbox(ids[0]!, { name: 'b1' }, [{ network: 'bench', config: {} }]);
+    const s2 = await h.svc.setupSandbox(ids[1]!, { name: 'b2' }, [{ network: 'bench', config: {} }]);
     await createNetns(a, { loopbackUp: true });
     await createNetns(b, { loopbackUp: true });
-    await ipBatch([`link add name eth0 type veth peer name eth0 netns ${b}`], { netns: a });
-    await ipBatch(['addr add 10.254.254.1/30 dev eth0', 'link set eth0 up'], { netns: a });
+    await ipBatch([`link add name eth0 type veth peer name eth0 netns ${b}`, 'addr add 10.254.254.1/30 dev eth0', 'link set eth0 up'], { netns: a });
     await ipBatch(['addr add 10.254.254.2/30 dev eth0', 'link set eth0 up'], { netns: b });
 
-    const viaBridge = await throughput(s1.netnsPath, s2.netnsPath, e2.IPAddress);
-    const viaVeth = await throughput(a, b, '10.254.254.2');
-    void e1;
-    console.log(`throughput: bridge ${viaBridge.toFixed(0)} MB/s, plain veth ${viaVeth.toFixed(0)} MB/s, ratio ${(viaBridge / viaVeth).toFixed(2)}`);
-    console.log(`sandbox setup: bridge endpoint ${bridgeSetup.toFixed(1)} ms, none mode ${noneSetup.toFixed(1)} ms`);
+    const viaBridge: number[] = [];
+    const viaVeth: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      viaBridge.push(await throughput(s1.netnsPath, s2.netnsPath, s2.endpoints.bench!.IPAddress));
+      viaVeth.push(await throughput(a, b, '10.254.254.2'));
+    }
+    const [mb, mv] = [median(viaBridge), median(viaVeth)];
+    console.log(`throughput (median of ${ROUNDS} x ${BYTES / 2 ** 20} MiB): bridge ${mb.toFixed(0)} MB/s, plain veth ${mv.toFixed(0)} MB/s, ratio ${(mb / mv).toFixed(2)}`);
+    console.log(`sandbox setup (median of 10): bridge endpoint ${median(bridgeTimes).toFixed(1)} ms, none mode ${median(noneTimes).toFixed(1)} ms`);
   } finally {
     await deleteNetns(a);
     await deleteNetns(b);
     await h.close();
-    await rm(tmp, { recursive: true, force: true });
   }
 }

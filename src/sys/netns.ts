@@ -10,16 +10,36 @@ import { dirname } from 'node:path';
 import { isMountPoint, unmount } from './mount.js';
 import { runTool, type RunResult } from './ip.js';
 
-export async function createNetns(path: string, opts: { loopbackUp?: boolean } = {}): Promise<void> {
+export interface CreateNetnsOptions {
+  loopbackUp?: boolean;
+  /**
+   * `ip -batch` lines run inside the new namespace by the same process (after lo is up), so a
+   * sandbox with its interfaces costs one process. See `hostNetnsPath` to reach back out.
+   */
+  batch?: string[];
+}
+
+export async function createNetns(path: string, opts: CreateNetnsOptions = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await (await open(path, 'a')).close();
   try {
-    // The command runs inside the new namespace: bringing lo up costs no extra process.
-    await runTool('unshare', [`--net=${path}`, ...(opts.loopbackUp ? ['ip', 'link', 'set', 'lo', 'up'] : ['true'])]);
+    // The command runs inside the new namespace: configuring it costs no extra process.
+    const lines = [...(opts.loopbackUp ? ['link set dev lo up'] : []), ...(opts.batch ?? [])];
+    if (lines.length === 0) await runTool('unshare', [`--net=${path}`, 'true']);
+    else await runTool('unshare', [`--net=${path}`, 'ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
   } catch (err) {
     await rm(path, { force: true });
     throw err;
   }
+}
+
+/**
+ * The daemon's own network namespace as a path `ip ... netns PATH` accepts (iproute2 opens
+ * any argument containing a slash as a file), for commands run inside a sandbox that create
+ * a link's peer back on the host side.
+ */
+export function hostNetnsPath(): string {
+  return `/proc/${process.pid}/ns/net`;
 }
 
 /** Unmounts and removes a namespace file; a missing file is not an error. */

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import { listLinks } from '../../src/sys/ip.js';
 import { NetworkService } from '../../src/engine/networks/service.js';
-import { bb, bbOk, globalState, leaked, makeOutside, ourRules, startHttpd, startService, waitFor, type GlobalState, type Harness, type Outside } from './helpers.js';
+import { bb, bbOk, globalState, hostAddress, httpGet, leaked, makeOutside, ourRules, startHttpd, startService, waitFor, type GlobalState, type Harness, type Outside } from './helpers.js';
 import { runTool } from '../../src/sys/ip.js';
 
 const cid = () => randomBytes(32).toString('hex');
@@ -58,7 +58,7 @@ describe('bridge networks', () => {
     await h.svc.create({ Name: 'front', Labels: { tier: 'web' } });
     const a = await container('alpha', 'front', { Aliases: ['web'] });
     const b = await container('beta', 'front', { Aliases: ['web'] });
-    assert.equal(a.ep.IPPrefixLen, 16);
+    assert.equal(a.ep.IPPrefixLen, Number(String(h.svc.inspect('front').IPAM.Config[0]!.Subnet).split('/')[1]));
     assert.match(a.ep.IPAddress, /^\d+\.\d+\.\d+\.2$/);
     assert.notEqual(a.ep.IPAddress, b.ep.IPAddress);
     assert.ok(await bbOk(a.netns, 'ping', '-c1', '-W2', b.ep.IPAddress));
@@ -73,7 +73,7 @@ describe('bridge networks', () => {
     assert.equal(await bbOk(a.netns, 'nslookup', 'nosuchname', gw), false);
     const inspect = h.svc.inspect('front');
     assert.deepEqual(Object.keys(inspect.Containers).sort(), [a.id, b.id].sort());
-    assert.equal(inspect.Containers[a.id]!.IPv4Address, `${a.ep.IPAddress}/16`);
+    assert.equal(inspect.Containers[a.id]!.IPv4Address, `${a.ep.IPAddress}/${a.ep.IPPrefixLen}`);
     await assert.rejects(h.svc.remove('front'), /has active endpoints/);
     assert.equal(h.svc.list(new Map([['label', ['tier=web']]])).length, 1);
     await h.svc.releaseSandbox(a.id);
@@ -112,8 +112,12 @@ describe('bridge networks', () => {
     const hostPort = ports['80/tcp']![0]!.HostPort;
     assert.ok(Number(hostPort) >= 32768);
     const get = async (from: string | undefined, url: string) =>
-      from ? bb(from, 'wget', '-q', '-T', '3', '-O', '-', url) : (await fetch(url, { signal: AbortSignal.timeout(3000) })).text();
+      from ? httpGet(from, url) : (await fetch(url, { signal: AbortSignal.timeout(3000) })).text();
+    const hostIp = await hostAddress();
     assert.equal(await get(undefined, `http://127.0.0.1:${hostPort}/`), 'hello from web\n');
+    assert.equal(await get(undefined, `http://${hostIp}:${hostPort}/`), 'hello from web\n');
+    assert.equal(await get(web.netns, `http://${hostIp}:${hostPort}/`), 'hello from web\n', 'hairpin to itself via the host address');
+    assert.equal(await get(client.netns, `http://${hostIp}:${hostPort}/`), 'hello from web\n', 'hairpin to a neighbour via the host address');
     assert.equal(await get(undefined, `http://${web.ep.Gateway}:${hostPort}/`), 'hello from web\n');
     assert.equal(await get(web.netns, `http://${web.ep.Gateway}:${hostPort}/`), 'hello from web\n');
     assert.equal(await get(client.netns, `http://${web.ep.Gateway}:${hostPort}/`), 'hello from web\n');
@@ -121,7 +125,7 @@ describe('bridge networks', () => {
     const rules = await ourRules(h.tag);
     assert.ok(rules.some((r) => r.includes(`--dport ${hostPort} -j DNAT --to-destination ${web.ep.IPAddress}:80`)), rules.join('\n'));
     await h.svc.releaseSandbox(web.id);
-    assert.ok(!(await ourRules(h.tag)).some((r) => r.includes('DNAT')));
+    assert.ok(!(await ourRules(h.tag)).some((r) => r.includes('-j DNAT')));
     await h.svc.releaseSandbox(client.id);
     await h.svc.remove('pub');
   });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetworkService, type NetworkServiceOptions } from '../../src/engine/networks/service.js';
 import { openDatabase, type DB } from '../../src/store/db.js';
-import { ipBatch, listLinks, runTool } from '../../src/sys/ip.js';
+import { ipBatch, listAddresses, listLinks, runTool } from '../../src/sys/ip.js';
 import { openIptables } from '../../src/sys/iptables.js';
 import { createNetns, deleteNetns, execInNetns } from '../../src/sys/netns.js';
 import { createLogger } from '../../src/util/log.js';
@@ -55,6 +55,25 @@ export async function startService(extra: Partial<NetworkServiceOptions> = {}): 
 /** Runs busybox inside a namespace; resolves with stdout, or rejects with stderr. */
 export async function bb(netns: string, ...args: string[]): Promise<string> {
   return (await execInNetns(netns, BUSYBOX, args)).stdout;
+}
+
+/**
+ * `busybox wget -O - url` from inside `netns`, killed after `seconds`. Debian's busybox 1.35
+ * wget segfaults whenever `-T` is given, so the time limit comes from coreutils' timeout.
+ */
+export async function httpGet(netns: string, url: string, seconds = 5): Promise<string> {
+  return (await execInNetns(netns, 'timeout', ['-s', 'KILL', String(seconds), BUSYBOX, 'wget', '-q', '-O', '-', url])).stdout;
+}
+
+/** The host's first global IPv4 address outside our bridges (the "host's own address"). */
+export async function hostAddress(): Promise<string> {
+  const links = await listAddresses();
+  for (const l of links) {
+    if (l.flags.includes('LOOPBACK') || /^(vb|br-|bth-|berth|docker)/.test(l.ifname) || l.linkinfo?.info_kind === 'bridge') continue;
+    const a = l.addr_info.find((x) => x.family === 'inet');
+    if (a) return a.local;
+  }
+  throw new Error('the host has no global IPv4 address');
 }
 
 export async function bbOk(netns: string, ...args: string[]): Promise<boolean> {

@@ -48,7 +48,21 @@ export class BridgeNetworking implements ContainerNetworking {
 
   private async setupOwn(c: Container, mode: Exclude<Mode, { kind: 'container' }>): Promise<SandboxSetup> {
     const hc = c.hostConfig;
-    const { netnsPath } = await this.networks.prepareSandbox(c.id, {
+    const endpoints: { network: string; config: EndpointConfig }[] = [];
+    if (mode.kind === 'bridge') {
+      const requested = (c.networking as { requested?: Record<string, EndpointConfig> }).requested ?? {};
+      const primary = requested[mode.network] ?? (mode.network === 'bridge' ? requested.default : undefined) ?? {};
+      endpoints.push({ network: mode.network, config: withNameAlias(primary, c, mode.network) });
+      for (const [name, cfg] of Object.entries(requested)) {
+        if (name === mode.network || name === 'default') continue;
+        endpoints.push({ network: name, config: withNameAlias(cfg, c, name) });
+      }
+      for (const p of this.networks.pendingConnections(c.id)) {
+        if (!endpoints.some((e) => e.network === p.network)) endpoints.push(p);
+      }
+    }
+    // One call makes the namespace, every endpoint and the port rules (see setupSandbox).
+    const { netnsPath, endpoints: networks, ports } = await this.networks.setupSandbox(c.id, {
       name: c.name,
       mode: mode.kind,
       hostname: c.config.Hostname || c.id.slice(0, 12),
@@ -57,27 +71,11 @@ export class BridgeNetworking implements ContainerNetworking {
       dnsSearch: hc.DnsSearch ?? undefined,
       dnsOptions: hc.DnsOptions ?? undefined,
       extraHosts: hc.ExtraHosts ?? undefined,
-    });
+    }, endpoints, { bindings: hc.PortBindings ?? undefined, exposedPorts: Object.keys(c.config.ExposedPorts ?? {}), publishAll: hc.PublishAllPorts === true });
     try {
-      const networks: Record<string, ApiEndpointSettings> = {};
-      let ports = {};
-      if (mode.kind === 'bridge') {
-        const requested = (c.networking as { requested?: Record<string, EndpointConfig> }).requested ?? {};
-        const primary = requested[mode.network] ?? (mode.network === 'bridge' ? requested.default : undefined) ?? {};
-        networks[mode.network] = (await this.networks.attach(c.id, netnsPath, mode.network, withNameAlias(primary, c, mode.network))) as ApiEndpointSettings;
-        for (const [name, cfg] of Object.entries(requested)) {
-          if (name === mode.network || name === 'default') continue;
-          networks[name] = (await this.networks.attach(c.id, netnsPath, name, withNameAlias(cfg, c, name))) as ApiEndpointSettings;
-        }
-        for (const p of this.networks.pendingConnections(c.id)) {
-          if (networks[p.network]) continue;
-          networks[p.network] = (await this.networks.attach(c.id, netnsPath, p.network, p.config)) as ApiEndpointSettings;
-        }
-        ports = await this.networks.publishPorts(c.id, hc.PortBindings ?? undefined, Object.keys(c.config.ExposedPorts ?? {}), hc.PublishAllPorts === true);
-      }
       return {
         netnsPath: netnsPath || undefined,
-        networking: { Networks: networks, Ports: ports, SandboxKey: netnsPath },
+        networking: { Networks: networks as Record<string, ApiEndpointSettings>, Ports: ports, SandboxKey: netnsPath },
         hosts: this.networks.hostsEntries(c.id),
         resolvConf: this.networks.resolvConf(c.id),
       };

@@ -1,6 +1,7 @@
 /**
  * Link plumbing for the bridge and macvlan drivers. Each operation is one `ip -batch` on the
- * host plus one inside the sandbox, whatever the number of steps.
+ * host plus one inside the sandbox, whatever the number of steps; a new sandbox folds the
+ * inside part into the process that creates its namespace (vethInsideLines).
  */
 import { ipBatch, listAddresses } from '../../sys/ip.js';
 import { writeSysctl } from '../../sys/sysctl.js';
@@ -42,20 +43,42 @@ export interface InterfaceSpec {
   mtu?: number;
 }
 
-async function configureInside(spec: InterfaceSpec): Promise<void> {
+function addressLines(spec: InterfaceSpec): string[] {
   const lines = [`addr add ${spec.addressCidr} dev ${spec.ifname}`, `link set dev ${spec.ifname} up`];
   if (spec.gateway) lines.push(`route add default via ${spec.gateway} dev ${spec.ifname}`);
-  await ipBatch(lines, { netns: spec.netns });
+  return lines;
 }
 
-/** A veth pair: host end on the bridge (hairpin on, for published ports reached from itself). */
-export async function addVethEndpoint(spec: InterfaceSpec & { bridge: string; hostIfname: string }): Promise<void> {
+async function configureInside(spec: InterfaceSpec): Promise<void> {
+  await ipBatch(addressLines(spec), { netns: spec.netns });
+}
+
+export type VethSpec = InterfaceSpec & { bridge: string; hostIfname: string };
+
+/**
+ * Lines run inside the sandbox that create the pair there, send the host end to `hostNetns`
+ * and configure the container end: with `createNetns({ batch })` a new sandbox and all its
+ * veths cost one process, plus `vethHostLines` for the bridge side.
+ */
+export function vethInsideLines(spec: VethSpec, hostNetns: string): string[] {
+  const mtu = spec.mtu ? ` mtu ${spec.mtu}` : '';
+  return [
+    `link add name ${spec.ifname}${mtu} address ${spec.mac} type veth peer name ${spec.hostIfname}${mtu} netns ${hostNetns}`,
+    ...addressLines(spec),
+  ];
+}
+
+/** Host side of a veth: on the bridge, hairpin on (published ports reached from itself), up. */
+export function vethHostLines(spec: VethSpec): string[] {
+  return [`link set dev ${spec.hostIfname} master ${spec.bridge}`, `link set dev ${spec.hostIfname} type bridge_slave hairpin on`, `link set dev ${spec.hostIfname} up`];
+}
+
+/** A veth pair for an existing sandbox (network connect): one process on each side. */
+export async function addVethEndpoint(spec: VethSpec): Promise<void> {
   const mtu = spec.mtu ? ` mtu ${spec.mtu}` : '';
   await ipBatch([
     `link add name ${spec.hostIfname}${mtu} type veth peer name ${spec.ifname}${mtu} address ${spec.mac} netns ${spec.netns}`,
-    `link set dev ${spec.hostIfname} master ${spec.bridge}`,
-    `link set dev ${spec.hostIfname} type bridge_slave hairpin on`,
-    `link set dev ${spec.hostIfname} up`,
+    ...vethHostLines(spec),
   ]);
   try {
     await configureInside(spec);

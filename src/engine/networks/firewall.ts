@@ -1,6 +1,7 @@
 /**
  * Applies the rule set of rules.ts. `sync` replaces the contents of our chains (one
- * iptables-restore); `install` also removes any jump rules to our chains left in the built-in
+ * iptables-restore, skipped when the text equals what this process applied last: our chains
+ * are ours alone, and a crash is repaired by `install` at the next start); `install` also removes any jump rules to our chains left in the built-in
  * chains (duplicates after a crash) and inserts exactly one of each; `remove` deletes jumps and
  * chains. Rules of other instances and of dockerd are never read back or touched.
  */
@@ -10,6 +11,8 @@ import { jumpRules, ourChains, renderChains, type FirewallState } from './rules.
 
 export class Firewall {
   private iptables?: Iptables;
+  /** The chain contents last applied by this process: an unchanged state costs no process. */
+  private applied?: string;
 
   constructor(private readonly names: InstanceNames) {}
 
@@ -19,7 +22,11 @@ export class Firewall {
   }
 
   async sync(state: FirewallState): Promise<void> {
-    await (await this.ipt()).restore(renderChains(this.names, state));
+    const text = renderChains(this.names, state);
+    if (text === this.applied) return;
+    this.applied = undefined;
+    await (await this.ipt()).restore(text);
+    this.applied = text;
   }
 
   /** Our chains' jump targets, so stale jumps can be found in save output. */
@@ -58,11 +65,14 @@ export class Firewall {
       }
       text.push('COMMIT');
     }
+    this.applied = undefined;
     await (await this.ipt()).restore(text.join('\n') + '\n');
+    this.applied = renderChains(this.names, state);
   }
 
   /** Removes our jumps and chains; safe when nothing is installed. */
   async remove(): Promise<void> {
+    this.applied = undefined;
     const [stale, chains] = await Promise.all([this.staleJumps(), this.existingChains()]);
     const text: string[] = [];
     for (const table of ['nat', 'filter'] as const) {

@@ -11,7 +11,9 @@
  *                                  BERTH-<tag>-ISOLATION     drop traffic between our networks
  *
  * Loopback clients work because each bridge has route_localnet=1 and packets from local
- * addresses going out a bridge are masqueraded to the bridge address.
+ * addresses going out a bridge are masqueraded to the bridge address. Hairpin (a member
+ * reaching a published port via a host address) is masqueraded per network for DNATed flows
+ * only, so it works with or without br_netfilter and hairpin_mode (routed or bridged path).
  */
 import type { InstanceNames } from './naming.js';
 import type { PublishedPort } from './types.js';
@@ -47,9 +49,11 @@ function natRules(names: InstanceNames, s: FirewallState): string[] {
   for (const n of s.networks) {
     if (!n.internal && n.masquerade) out.push(`-A ${names.natPostrouting} -s ${n.subnet} ! -o ${n.bridge} -j MASQUERADE`);
     out.push(`-A ${names.natPostrouting} -o ${n.bridge} -m addrtype --src-type LOCAL -j MASQUERADE`);
-  }
-  for (const p of s.ports) {
-    out.push(`-A ${names.natPostrouting} -s ${p.containerIp}/32 -d ${p.containerIp}/32 ${portMatch(p, p.containerPort, 'dport')} -j MASQUERADE`);
+    // Hairpin: a member reaching a published port (its own or a neighbour's) through a host
+    // address. Without SNAT the reply would go straight from the target to the client (or
+    // stay inside the client's own namespace) and never be un-DNATed. Only DNATed flows
+    // match, so direct container-to-container traffic keeps its source address.
+    out.push(`-A ${names.natPostrouting} -s ${n.subnet} -d ${n.subnet} -o ${n.bridge} -m conntrack --ctstate DNAT -j MASQUERADE`);
   }
   return out;
 }

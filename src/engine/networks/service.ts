@@ -9,22 +9,27 @@
  *   write networks.resolvConf(id) and networks.hostsEntries(id) into the bundle; start runc with netnsPath
  *   ... on stop/remove: await networks.releaseSandbox(id)   (veths, IPs, rules, netns)
  *
- * Every mutation runs under one lock, updates SQLite first (in a transaction) and then the
- * kernel; iptables is always rewritten from the DB (rules.ts), so a crash at any point is
- * repaired by `reconcile()` at the next start.
+ * A starting container uses the one-shot form instead, `setupSandbox(id, opts, endpoints,
+ * ports)`: one process makes the namespace with all its interfaces, one more puts the host
+ * ends on their bridges, and iptables-restore only runs when the rule set changed.
+ *
+ * Every mutation updates SQLite first (in a transaction, under one lock) and then the kernel;
+ * iptables is always rewritten from the DB (rules.ts), so a crash at any point is repaired by
+ * `reconcile()` at the next start. Only setupSandbox does kernel work outside the lock, for
+ * the objects its container alone owns (its netns and veths).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DB } from '../../store/db.js';
-import { linkExists } from '../../sys/ip.js';
-import { createNetns, deleteNetns } from '../../sys/netns.js';
+import { ipBatch, linkExists } from '../../sys/ip.js';
+import { createNetns, deleteNetns, hostNetnsPath } from '../../sys/netns.js';
 import { enableBridgeNetfilter, writeSysctl } from '../../sys/sysctl.js';
 import { ConflictError, InvalidParameterError, NotFoundError, NotImplementedError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { cidrContains, cidrsOverlap, formatCidr, formatIPv4, mustParseCidr, parseIPv4, type Cidr } from './cidr.js';
 import { EmbeddedDns } from './dns-server.js';
-import { addMacvlanEndpoint, addVethEndpoint, deleteLinks, ensureBridge, macFromIPv4 } from './drivers.js';
+import { addMacvlanEndpoint, addVethEndpoint, deleteLinks, ensureBridge, macFromIPv4, vethHostLines, vethInsideLines, type InterfaceSpec } from './drivers.js';
 import { NetworkExistsError, NetworkForbiddenError, NetworkNotFoundError, PoolOverlapError } from './errors.js';
 import { Firewall } from './firewall.js';
 import { Ipam } from './ipam.js';
@@ -70,12 +75,29 @@ function newId(): string {
   return randomBytes(32).toString('hex');
 }
 
+/** What a starting container publishes (HostConfig.PortBindings, ExposedPorts, -P). */
+export interface PortRequest {
+  bindings?: PortBindings;
+  exposedPorts?: string[];
+  publishAll?: boolean;
+}
+
+export interface SandboxSetupResult {
+  /** Empty in host mode. */
+  netnsPath: string;
+  /** EndpointSettings by network name. */
+  endpoints: Record<string, EndpointSettings>;
+  ports: PortMap;
+}
+
 export class NetworkService {
   readonly names: InstanceNames;
   private readonly store: NetworkStore;
   private readonly ipam: Ipam;
   private readonly firewall: Firewall;
   private readonly dns = new Map<string, EmbeddedDns>();
+  /** Round-robin position per network and name (shared aliases). */
+  private readonly rotation = new Map<string, number>();
   private containers?: ContainerLookup;
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -240,7 +262,12 @@ export class NetworkService {
     return this.serialized(async () => {
       const n = this.find(nameOrId);
       if (n.builtin) throw new NetworkForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
-      if (this.store.listEndpoints({ networkId: n.id }).length > 0) throw new NetworkForbiddenError(`error while removing network: network ${n.name} has active endpoints`);
+      const active = this.store.listEndpoints({ networkId: n.id });
+      if (active.length > 0) {
+        // Docker's wording, which scripts match on.
+        const eps = active.map((e) => `name:${JSON.stringify(e.containerName)} id:${JSON.stringify(e.id.slice(0, 12))}`).join(', ');
+        throw new NetworkForbiddenError(`error while removing network: network ${n.name} has active endpoints (${eps})`);
+      }
       await this.destroyNetwork(n);
     });
   }
@@ -345,7 +372,13 @@ export class NetworkService {
       .listEndpoints({ networkId })
       .filter((e) => e.ipv4 && e.dnsNames.some((d) => d.toLowerCase() === short))
       .map((e) => e.ipv4);
-    return ips.length ? ips : undefined;
+    if (ips.length === 0) return undefined;
+    // Round robin, as Docker's resolver: each answer starts one address further along.
+    const key = `${networkId}/${short.toLowerCase()}`;
+    const turn = this.rotation.get(key) ?? 0;
+    this.rotation.set(key, (turn + 1) % 1_000_000);
+    const k = turn % ips.length;
+    return [...ips.slice(k), ...ips.slice(0, k)];
   }
 
   private dnsReverse(networkId: string, ip: string): string | undefined {
@@ -427,6 +460,25 @@ export class NetworkService {
   }
 
   private async attachLocked(containerId: string, netnsPath: string, networkName: string, config: EndpointConfig): Promise<EndpointSettings> {
+    const { n, rec, iface } = this.planEndpoint(containerId, netnsPath, networkName, config);
+    try {
+      if (iface) {
+        if (n.driver === 'bridge') await addVethEndpoint({ ...iface, bridge: n.device, hostIfname: rec.hostIfname });
+        else await addMacvlanEndpoint({ ...iface, parent: n.device, mode: n.options.macvlan_mode ?? 'bridge' });
+        await this.firewall.sync(this.firewallState());
+      }
+    } catch (err) {
+      this.unplanEndpoint(n, rec);
+      throw err;
+    }
+    return endpointSettings(n, rec);
+  }
+
+  /**
+   * The DB half of an attach: checks, allocates the address and records the endpoint. Returns
+   * the interface to create, or none for the host and null networks.
+   */
+  private planEndpoint(containerId: string, netnsPath: string, networkName: string, config: EndpointConfig): { n: NetworkRecord; rec: EndpointRecord; iface?: InterfaceSpec } {
     const n = this.find(networkName);
     const sandbox = this.store.getSandbox(containerId);
     if (!sandbox) throw new NotFoundError(`no network sandbox for container ${containerId}: call prepareSandbox first`);
@@ -455,49 +507,89 @@ export class NetworkService {
       this.store.insertEndpoint(e);
       return e;
     });
-    try {
-      if (!special) {
-        // The first network with a gateway provides the default route, as in Docker.
-        const routed = existing.some((e) => e.gateway && !this.store.getNetwork(e.networkId)?.internal);
-        const spec = {
-          netns: netnsPath, ifname: rec.ifname, mac: rec.mac, addressCidr: `${rec.ipv4}/${rec.prefixLen}`,
-          gateway: !routed && !n.internal ? rec.gateway : undefined,
-          mtu: n.options[MTU_OPT] ? Number(n.options[MTU_OPT]) : undefined,
-        };
-        if (n.driver === 'bridge') await addVethEndpoint({ ...spec, bridge: n.device, hostIfname: rec.hostIfname });
-        else await addMacvlanEndpoint({ ...spec, parent: n.device, mode: n.options.macvlan_mode ?? 'bridge' });
-        if (sandbox.ports.length > 0) await this.firewall.sync(this.firewallState());
+    if (special) return { n, rec };
+    // The first network with a gateway provides the default route, as in Docker.
+    const routed = existing.some((e) => e.gateway && !this.store.getNetwork(e.networkId)?.internal);
+    const iface: InterfaceSpec = {
+      netns: netnsPath, ifname: rec.ifname, mac: rec.mac, addressCidr: `${rec.ipv4}/${rec.prefixLen}`,
+      gateway: !routed && !n.internal ? rec.gateway : undefined,
+      mtu: n.options[MTU_OPT] ? Number(n.options[MTU_OPT]) : undefined,
+    };
+    return { n, rec, iface };
+  }
+
+  private unplanEndpoint(n: NetworkRecord, rec: EndpointRecord): void {
+    this.store.transaction(() => {
+      this.store.deleteEndpoint(rec.id);
+      this.ipam.release(n.id, `endpoint:${rec.id}`);
+    });
+  }
+
+  /**
+   * prepareSandbox + attach for each network + publishPorts in one step, for a container that
+   * starts: the namespace, its loopback and every veth are made and configured by a single
+   * `unshare ... ip -batch` run inside the new namespace (peers sent back to the host), the
+   * host ends by one `ip -batch`, and iptables is only rewritten when ports change it.
+   */
+  async setupSandbox(containerId: string, opts: PrepareSandboxOptions, endpoints: { network: string; config: EndpointConfig }[], ports: PortRequest = {}): Promise<SandboxSetupResult> {
+    // 1. Under the lock, the DB: sandbox, endpoints, addresses.
+    const { sandbox, planned } = await this.serialized(async () => {
+      if (this.store.getSandbox(containerId)) throw new ConflictError(`sandbox for container ${containerId} already exists`);
+      const mode = opts.mode ?? 'bridge';
+      const netnsPath = mode === 'host' ? '' : this.netnsPathFor(containerId);
+      const { name, mode: _m, ...dns } = opts;
+      const sandbox: SandboxRecord = { containerId, containerName: name, mode, netnsPath, dns, ports: [] };
+      this.store.upsertSandbox(sandbox);
+      try {
+        return { sandbox, planned: mode === 'bridge' ? endpoints.map((e) => this.planEndpoint(containerId, netnsPath, e.network, e.config)) : [] };
+      } catch (err) {
+        this.forgetSandbox(containerId);
+        throw err;
       }
+    });
+    try {
+      // 2. Outside the lock, the kernel objects that only this container owns, so unrelated
+      //    containers start side by side (their endpoints in the DB keep the networks alive).
+      const veths = planned.flatMap((p) => (p.iface && p.n.driver === 'bridge' ? [{ ...p.iface, bridge: p.n.device, hostIfname: p.rec.hostIfname }] : []));
+      if (sandbox.netnsPath) await createNetns(sandbox.netnsPath, { loopbackUp: true, batch: veths.flatMap((v) => vethInsideLines(v, hostNetnsPath())) });
+      await ipBatch(veths.flatMap(vethHostLines));
+      for (const p of planned) {
+        if (p.iface && p.n.driver === 'macvlan') await addMacvlanEndpoint({ ...p.iface, parent: p.n.device, mode: p.n.options.macvlan_mode ?? 'bridge' });
+      }
+      // 3. Under the lock again, the shared iptables state.
+      const portMapResult = sandbox.mode === 'bridge' ? await this.serialized(() => this.publishLocked(containerId, ports)) : {};
+      const settings: Record<string, EndpointSettings> = {};
+      for (const p of planned) settings[p.n.name] = endpointSettings(p.n, p.rec);
+      return { netnsPath: sandbox.netnsPath, endpoints: settings, ports: portMapResult };
     } catch (err) {
-      this.store.transaction(() => {
-        this.store.deleteEndpoint(id);
-        this.ipam.release(n.id, `endpoint:${id}`);
-      });
+      await this.serialized(() => this.destroySandbox(sandbox)).catch(() => undefined);
       throw err;
     }
-    return endpointSettings(n, rec);
   }
 
   /** Publishes ports (after attach); returns Docker's NetworkSettings.Ports. */
   publishPorts(containerId: string, bindings: PortBindings | undefined, exposedPorts: string[] = [], publishAll = false): Promise<PortMap> {
-    return this.serialized(async () => {
-      const sandbox = this.store.getSandbox(containerId);
-      if (!sandbox) throw new NotFoundError(`no network sandbox for container ${containerId}`);
-      if (sandbox.mode !== 'bridge') return {};
-      const taken = new Set<string>();
-      for (const s of this.store.listSandboxes()) {
-        if (s.containerId !== containerId) for (const p of s.ports) taken.add(`${p.proto}/${p.hostIp}/${p.hostPort}`);
-      }
-      const ports = await resolvePorts({ bindings: bindings ?? {}, exposed: exposedPorts, publishAll }, taken);
-      this.store.upsertSandbox({ ...sandbox, ports });
-      try {
-        await this.firewall.sync(this.firewallState());
-      } catch (err) {
-        this.store.upsertSandbox(sandbox);
-        throw err;
-      }
-      return portMap(ports, exposedPorts);
-    });
+    return this.serialized(() => this.publishLocked(containerId, { bindings, exposedPorts, publishAll }));
+  }
+
+  private async publishLocked(containerId: string, req: PortRequest): Promise<PortMap> {
+    const sandbox = this.store.getSandbox(containerId);
+    if (!sandbox) throw new NotFoundError(`no network sandbox for container ${containerId}`);
+    if (sandbox.mode !== 'bridge') return {};
+    const exposedPorts = req.exposedPorts ?? [];
+    const taken = new Set<string>();
+    for (const s of this.store.listSandboxes()) {
+      if (s.containerId !== containerId) for (const p of s.ports) taken.add(`${p.proto}/${p.hostIp}/${p.hostPort}`);
+    }
+    const ports = await resolvePorts({ bindings: req.bindings ?? {}, exposed: exposedPorts, publishAll: req.publishAll ?? false }, taken);
+    this.store.upsertSandbox({ ...sandbox, ports });
+    try {
+      await this.firewall.sync(this.firewallState());
+    } catch (err) {
+      this.store.upsertSandbox(sandbox);
+      throw err;
+    }
+    return portMap(ports, exposedPorts);
   }
 
   detach(containerId: string, networkName: string): Promise<void> {
