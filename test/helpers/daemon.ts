@@ -92,6 +92,12 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      if (proc.exitCode === null && proc.signalCode === null) {
+        // Containers outlive berthd by design (live restore): remove them so no mount,
+        // process or cgroup of this test survives it.
+        const all = await client.get<{ Id: string }[]>('/containers/json', { all: true }).catch(() => []);
+        await Promise.all(all.map((ct) => client.call('DELETE', `/containers/${ct.Id}`, { query: { force: true, v: true } }).then((r) => r.resume(), () => undefined)));
+      }
       client.close();
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
@@ -99,6 +105,9 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
         await exited(proc);
         clearTimeout(timer);
       }
+      // berthd keeps its bridge and iptables chains when it stops (running containers need
+      // them across restarts); a test instance is gone for good, so take them down too.
+      await teardownNetworking(dataRoot, execRoot).catch(() => undefined);
       if (!opts.keep) await rm(root, { recursive: true, force: true });
     },
   };
@@ -112,4 +121,19 @@ export async function importBusybox(client: BerthClient, name = 'busybox:latest'
   let id = '';
   for await (const m of client.messages(res)) if (m.status) id = m.status;
   return id;
+}
+
+async function teardownNetworking(dataRoot: string, execRoot: string): Promise<void> {
+  const { openDatabase } = await import('../../src/store/db.js');
+  const { NetworkService } = await import('../../src/engine/networks/service.js');
+  const { instanceName } = await import('../../src/daemon/instance.js');
+  const { createLogger } = await import('../../src/util/log.js');
+  const db = openDatabase(join(dataRoot, 'berth.db'));
+  try {
+    const name = instanceName({ dataRoot, instanceName: undefined });
+    const networks = new NetworkService({ db, dataRoot, execRoot, instanceName: name || undefined, log: createLogger({ component: 'test-teardown' }) });
+    await networks.teardown();
+  } finally {
+    db.close();
+  }
 }
