@@ -3,6 +3,7 @@
  * (`1.99MB`, `About a minute`), and flags parse the same way (`512m`, `1.5g`, `30s`).
  */
 import { goPrecisionG } from './gofmt.js';
+import { humanDuration } from '../../util/human-duration.js';
 
 const DECIMAL_ABBRS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 const BINARY_ABBRS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
@@ -31,24 +32,7 @@ export function bytesSize(size: number): string {
   return customSize(size, 4, 1024, BINARY_ABBRS);
 }
 
-/** units.HumanDuration for a duration in milliseconds. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  // time.Duration.Round(time.Hour) rounds half away from zero.
-  const hours = Math.round(ms / 3_600_000);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
-}
+export { humanDuration };
 
 /** "2 minutes ago" for a unix time in seconds (what CREATED columns show). */
 export function timeAgo(unixSeconds: number, now = Date.now()): string {

@@ -1,3 +1,4 @@
+import { humanDuration } from '../../util/human-duration.js';
 import type { ContainerConfig, EndpointSettings, HostConfig, PortMap } from '../../api/types/container.js';
 
 /** Docker's container status words. */
@@ -94,22 +95,4 @@ export function humanStatus(s: ContainerState, now = Date.now()): string {
   if (s.Status === 'dead') return 'Dead';
   if (s.Status === 'exited' && s.FinishedAt !== ZERO_TIME) return `Exited (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
   return 'Created';
-}
-
-/** go-units HumanDuration. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.round(ms / 60000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3600000);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.round(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.round(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.round(hours / 24 / 30)} months`;
-  return `${Math.round(hours / 24 / 365)} years`;
 }

@@ -383,12 +383,7 @@ export class ContainerService {
 
   private async stopRunning(c: Container, opts: { timeoutSeconds?: number; signal?: string }): Promise<void> {
     const exited = this.waiters.wait(c.id, 'exit');
-    await this.locks.run(c.id, async () => {
-      const cur = this.store.get(c.id)!;
-      cur.book.manuallyStopped = true;
-      this.store.save(cur);
-      if (cur.state.Paused) await this.deps.runtime.resume(cur.id).catch(() => undefined);
-    });
+    await this.markStopping(c.id, { thaw: true });
     const signal = opts.signal || c.config.StopSignal || 'SIGTERM';
     const timeout = opts.timeoutSeconds ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
     await this.deps.runtime.kill(c.id, signal).catch(() => undefined);
@@ -400,18 +395,25 @@ export class ContainerService {
     this.event(this.store.get(c.id) ?? c, 'stop');
   }
 
+  /**
+   * Records an explicit stop (restart policies then leave the container alone) and, when
+   * asked, thaws a paused container so the signal that follows can be delivered.
+   */
+  private markStopping(id: string, opts: { thaw: boolean }): Promise<void> {
+    return this.locks.run(id, async () => {
+      const cur = this.store.get(id)!;
+      cur.book.manuallyStopped = true;
+      this.store.save(cur);
+      if (opts.thaw && cur.state.Paused) await this.deps.runtime.resume(cur.id).catch(() => undefined);
+    });
+  }
+
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.store.mustFind(ref);
     if (!c.state.Running) throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
     if (!isValidSignal(signal)) throw new InvalidParameterError(`Invalid signal: ${signal}`);
     const killing = /^(SIG)?KILL$|^9$/.test(signal.toUpperCase());
-    if (killing) {
-      await this.locks.run(c.id, async () => {
-        const cur = this.store.get(c.id)!;
-        cur.book.manuallyStopped = true;
-        this.store.save(cur);
-      });
-    }
+    if (killing) await this.markStopping(c.id, { thaw: false });
     const exited = killing ? this.waiters.wait(c.id, 'exit') : undefined;
     await this.deps.runtime.kill(c.id, signal);
     this.event(c, 'kill', { signal: signal.replace(/^SIG/, '') });
@@ -477,12 +479,7 @@ export class ContainerService {
     this.cancelRestart(c.id);
     if (c.state.Running) {
       const exited = this.waiters.wait(c.id, 'exit');
-      await this.locks.run(c.id, async () => {
-        const cur = this.store.get(c.id)!;
-        cur.book.manuallyStopped = true;
-        this.store.save(cur);
-        if (cur.state.Paused) await this.deps.runtime.resume(cur.id).catch(() => undefined);
-      });
+      await this.markStopping(c.id, { thaw: true });
       await this.deps.runtime.kill(c.id, 'SIGKILL').catch(() => undefined);
       await exited;
     }

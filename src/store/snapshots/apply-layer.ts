@@ -11,7 +11,7 @@ import type { Digest } from '../../util/digest.js';
 import { InvalidParameterError, NotFoundError } from '../../util/errors.js';
 import { unpackLayer } from '../layers/unpack.js';
 import { chainId as chainIdOf } from './chain-id.js';
-import { KeyedLock } from './keyed-lock.js';
+import { KeyedMutex } from '../../util/rwlock.js';
 import { EXTRACT_LABEL, type OverlaySnapshotter } from './overlay.js';
 
 export interface ApplyLayerOptions {
@@ -40,7 +40,7 @@ export interface AppliedLayer {
 }
 
 export class LayerApplier {
-  private readonly locks = new KeyedLock();
+  private readonly locks = new KeyedMutex();
 
   constructor(private readonly snapshotter: OverlaySnapshotter) {}
 
