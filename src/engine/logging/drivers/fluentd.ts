@@ -12,7 +12,7 @@ import { parseDuration } from '../../../util/filters.js';
 import { DeliveryQueue } from '../queue.js';
 import type { LogSource, ShippedRecord } from '../record.js';
 import { parseAddress, StreamTransport } from './transport.js';
-import type { LogShipper, ShipperFactory } from './types.js';
+import { queuedShipper, type LogShipper, type ShipperFactory } from './types.js';
 
 export function eventTime(ns: bigint): ExtData {
   const b = Buffer.alloc(8);
@@ -56,18 +56,5 @@ export const createFluentdShipper: ShipperFactory = (src, opts, hooks): LogShipp
     maxRetries: opts['fluentd-max-retries'] ? Number(opts['fluentd-max-retries']) : undefined,
     deliver: (batch) => transport.send([Buffer.from(encodeForward(tag, src, batch))]),
   });
-  return {
-    push: (r) => queue.push(r),
-    close: async (graceMs = 2000) => {
-      await queue.flush(graceMs);
-      queue.close();
-      transport.close();
-    },
-    get dropped() {
-      return queue.dropped;
-    },
-    get delivered() {
-      return queue.delivered;
-    },
-  };
+  return queuedShipper(queue, transport);
 };

@@ -8,7 +8,7 @@ import { gzipSync, deflateSync } from 'node:zlib';
 import { DeliveryQueue } from '../queue.js';
 import type { LogSource, ShippedRecord } from '../record.js';
 import { parseAddress, UdpTransport } from './transport.js';
-import type { LogShipper, ShipperFactory } from './types.js';
+import { queuedShipper, type LogShipper, type ShipperFactory } from './types.js';
 
 const CHUNK_SIZE = 1420;
 const CHUNK_HEADER = 12;
@@ -64,18 +64,5 @@ export const createGelfShipper: ShipperFactory = (src, opts, hooks): LogShipper 
       return transport.send(datagrams);
     },
   });
-  return {
-    push: (r) => queue.push(r),
-    close: async (graceMs = 2000) => {
-      await queue.flush(graceMs);
-      queue.close();
-      transport.close();
-    },
-    get dropped() {
-      return queue.dropped;
-    },
-    get delivered() {
-      return queue.delivered;
-    },
-  };
+  return queuedShipper(queue, transport);
 };

@@ -7,7 +7,7 @@ import { DeliveryQueue } from '../queue.js';
 import type { LogSource, ShippedRecord } from '../record.js';
 import { JOURNAL_SOCKET } from '../options.js';
 import { UnixDatagramTransport } from './transport.js';
-import type { LogShipper, ShipperFactory } from './types.js';
+import { queuedShipper, type LogShipper, type ShipperFactory } from './types.js';
 
 function field(key: string, value: string): Buffer {
   if (!value.includes('\n')) return Buffer.from(`${key}=${value}\n`);
@@ -34,18 +34,5 @@ export function journalEntry(src: LogSource, r: ShippedRecord): Buffer {
 export const createJournaldShipper: ShipperFactory = (src, _opts, hooks): LogShipper => {
   const transport = new UnixDatagramTransport(JOURNAL_SOCKET);
   const queue = new DeliveryQueue({ ...hooks, deliver: (batch) => transport.send(batch.map((r) => journalEntry(src, r))) });
-  return {
-    push: (r) => queue.push(r),
-    close: async (graceMs = 2000) => {
-      await queue.flush(graceMs);
-      queue.close();
-      transport.close();
-    },
-    get dropped() {
-      return queue.dropped;
-    },
-    get delivered() {
-      return queue.delivered;
-    },
-  };
+  return queuedShipper(queue, transport);
 };

@@ -9,7 +9,7 @@ import { DeliveryQueue } from '../queue.js';
 import { formatUtc, type LogSource, type ShippedRecord } from '../record.js';
 import { SYSLOG_FACILITIES } from '../options.js';
 import { parseAddress, StreamTransport, UdpTransport, UnixDatagramTransport, type Transport } from './transport.js';
-import type { LogShipper, ShipperFactory } from './types.js';
+import { queuedShipper, type LogShipper, type ShipperFactory } from './types.js';
 
 const SEVERITY = { stdout: 6, stderr: 3 } as const;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -70,18 +70,5 @@ export const createSyslogShipper: ShipperFactory = (src, opts, hooks): LogShippe
         }),
       ),
   });
-  return {
-    push: (r) => queue.push(r),
-    close: async (graceMs = 2000) => {
-      await queue.flush(graceMs);
-      queue.close();
-      transport.close();
-    },
-    get dropped() {
-      return queue.dropped;
-    },
-    get delivered() {
-      return queue.delivered;
-    },
-  };
+  return queuedShipper(queue, transport);
 };
