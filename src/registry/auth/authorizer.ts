@@ -111,6 +111,41 @@ export class Authorizer {
     return err;
   }
 
+  /**
+   * `GET /v2/_catalog`: who is asking, and which repositories they may see (those they may
+   * pull). With token auth the request needs a token for `registry:catalog:*`, which the token
+   * endpoint grants to authenticated users; with Basic auth, an authenticated user; open
+   * registries list everything (or what the rules let anonymous clients pull).
+   */
+  async catalogAccess(req: IncomingMessage): Promise<{ user?: string; visible: (repo: string) => boolean }> {
+    const header = req.headers.authorization ?? '';
+    const token = this.settings.token;
+    let user: string | undefined;
+    if (token) {
+      const claims = header.toLowerCase().startsWith('bearer ') ? verifyJwt(token.key, header.slice(7).trim()) : undefined;
+      if (!claims || claims.iss !== token.issuer || claims.aud !== token.service) throw this.catalogChallenge('authentication required');
+      const access = Array.isArray(claims.access) ? (claims.access as AccessScope[]) : [];
+      if (!access.some((a) => a.type === 'registry' && a.name === 'catalog' && a.actions.includes('*'))) {
+        throw this.catalogChallenge('token does not grant registry:catalog:*', true);
+      }
+      user = typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : undefined;
+    } else {
+      const basic = await this.basicUser(header);
+      if (basic === null || (this.enabled && basic === undefined)) throw this.challenge({ actions: [] }, basic === null ? 'invalid username or password' : 'authentication required');
+      user = basic;
+      if (!this.enabled && !this.settings.rules) return { user, visible: () => true };
+    }
+    return { user, visible: (repo) => this.policy.allowed(user, repo, ['pull']).length === 1 };
+  }
+
+  private catalogChallenge(message: string, insufficientScope = false): RegistryError {
+    const err = new RegistryError('UNAUTHORIZED', message);
+    const token = this.settings.token as TokenSettings;
+    const extra = insufficientScope ? ',error="insufficient_scope"' : '';
+    err.headers['WWW-Authenticate'] = `Bearer realm="${this.realm}",service="${token.service}",scope="registry:catalog:*"${extra}`;
+    return err;
+  }
+
   /** The token endpoint: `GET /token?service=&scope=` with optional Basic credentials. */
   async issueToken(req: IncomingMessage, query: URLSearchParams): Promise<Record<string, unknown>> {
     const token = this.settings.token;
@@ -123,9 +158,12 @@ export class Authorizer {
     }
     const service = query.get('service');
     if (service && service !== token.service) throw new RegistryError('DENIED', `unknown service ${service}`);
-    const access = parseScopes(query.getAll('scope'))
-      .filter((s) => s.type === 'repository')
-      .map((s) => ({ type: s.type, name: s.name, actions: this.policy.allowed(user, s.name, s.actions) }));
+    const access = parseScopes(query.getAll('scope')).flatMap((s): AccessScope[] => {
+      if (s.type === 'repository') return [{ type: s.type, name: s.name, actions: this.policy.allowed(user, s.name, s.actions) }];
+      // The catalog, for any authenticated user; what it lists is filtered per user (catalogAccess).
+      if (s.type === 'registry' && s.name === 'catalog' && s.actions.includes('*') && user !== undefined) return [{ type: s.type, name: s.name, actions: ['*'] }];
+      return [];
+    });
     const now = Math.floor(Date.now() / 1000);
     const expiresIn = token.expiresIn ?? 300;
     const jwt = signJwt(token.key, {

@@ -1,5 +1,4 @@
 import { PassThrough, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Digest } from '../../util/digest.js';
 import { errorMessage } from '../../util/errors.js';
@@ -7,6 +6,7 @@ import type { RequestContext } from './context.js';
 import { RegistryError } from './errors.js';
 import { parseRange, send } from './http.js';
 import { parseDigestParam } from './names.js';
+import { sendFile } from './send-file.js';
 
 /** GET/HEAD /v2/<name>/blobs/<digest>, with single byte ranges. */
 export async function getBlob(ctx: RequestContext, repo: string, rawDigest: string): Promise<void> {
@@ -38,7 +38,8 @@ export async function getBlob(ctx: RequestContext, repo: string, rawDigest: stri
     ctx.res.end();
     return;
   }
-  await pipeline(blobs.openRead(digest, range), ctx.res);
+  await sendFile(ctx.res, blobs.pathOf(digest), range?.start ?? 0, range?.end ?? info.size - 1);
+  ctx.res.end();
 }
 
 /**

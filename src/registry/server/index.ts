@@ -103,8 +103,9 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
   on('HEAD', '/v2/', base);
   on('GET', '/v2', base);
   on('GET', '/v2/_catalog', async (ctx) => {
-    ctx.user = await auth.check(ctx.req, { actions: [] });
-    listCatalog(ctx);
+    const access = await auth.catalogAccess(ctx.req);
+    ctx.user = access.user;
+    listCatalog(ctx, access.visible);
   });
   on('GET', '/token', async (ctx) => sendJson(ctx.res, 200, await auth.issueToken(ctx.req, ctx.query)));
   on('GET', '/metrics', (ctx) => send(ctx.res, 200, { 'Content-Type': 'text/plain; version=0.0.4' }, metrics.render()));

@@ -32,10 +32,21 @@ export function listTags(ctx: RequestContext, repo: string): void {
   sendJson(ctx.res, 200, { name: repo, tags: rows }, headers);
 }
 
-/** GET /v2/_catalog?n=&last=. */
-export function listCatalog(ctx: RequestContext): void {
+/**
+ * GET /v2/_catalog?n=&last=, listing only the repositories `visible` says the caller may see.
+ * Pages are filled by reading the table in batches, so a filtered page is still n long.
+ */
+export function listCatalog(ctx: RequestContext, visible: (repo: string) => boolean = () => true): void {
   const { n, last } = page(ctx);
-  const rows = n === 0 ? [] : ctx.services.meta.listRepositories({ last, limit: n === undefined ? undefined : n + 1 });
+  const want = n === undefined ? Infinity : n + 1;
+  const rows: string[] = [];
+  let after = last;
+  while (rows.length < want && n !== 0) {
+    const batch = ctx.services.meta.listRepositories({ last: after, limit: 1000 });
+    for (const r of batch) if (visible(r) && rows.length < want) rows.push(r);
+    if (batch.length < 1000) break;
+    after = batch[batch.length - 1];
+  }
   const headers: Record<string, string> = {};
   if (n !== undefined && rows.length > n) {
     rows.length = n;

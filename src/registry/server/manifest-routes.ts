@@ -79,7 +79,21 @@ export async function getManifest(ctx: RequestContext, repo: string, reference: 
  * referenced digests are pinned against GC from before the checks until the DB row exists.
  */
 export async function putManifest(ctx: RequestContext, repo: string, reference: string): Promise<void> {
-  const ref = parseReference(reference);
+  let ref: ReturnType<typeof parseReference>;
+  // `?tag=` (distribution-spec 1.1.1): tags set by a push by digest, in the same transaction.
+  const tags: string[] = [];
+  try {
+    ref = parseReference(reference, true);
+    if (ref.tag !== undefined) tags.push(ref.tag);
+    for (const t of ctx.query.getAll('tag')) {
+      const p = parseReference(t, true);
+      if (p.tag === undefined) throw new RegistryError('TAG_INVALID', `invalid tag "${t}"`, { tag: t });
+      if (!tags.includes(p.tag)) tags.push(p.tag);
+    }
+  } catch (err) {
+    ctx.req.resume();
+    throw err;
+  }
   const bytes = await readLimited(ctx.req, MANIFEST_LIMIT);
   ctx.bytesIn += bytes.length;
   const digest = sha256(bytes);
@@ -98,13 +112,14 @@ export async function putManifest(ctx: RequestContext, repo: string, reference: 
     meta.putManifest(
       { repo, digest, mediaType: parsed.mediaType, artifactType: parsed.artifactType, subject: parsed.subject, size: bytes.length, annotations: parsed.annotations, createdAt: Date.now() },
       parsed.refs,
-      ref.tag,
+      tags,
     );
   } finally {
     release();
   }
   const headers: Record<string, string> = { Location: `/v2/${repo}/manifests/${digest}`, 'Docker-Content-Digest': digest };
   if (parsed.subject) headers['OCI-Subject'] = parsed.subject;
+  if (ctx.query.has('tag')) headers['OCI-Tag'] = tags.join(',');
   send(ctx.res, 201, headers);
 }
 

@@ -13,13 +13,20 @@ export function isTag(ref: string): boolean {
   return TAG_RE.test(ref);
 }
 
-/** A manifest reference: a tag or a digest. */
-export function parseReference(ref: string): { tag?: string; digest?: Digest } {
+/**
+ * A manifest reference: a tag or a digest. A name that is not a valid tag cannot exist, so
+ * reading or deleting it is MANIFEST_UNKNOWN (404, as the conformance suite expects); pushing
+ * to it is TAG_INVALID.
+ */
+export function parseReference(ref: string, forWrite = false): { tag?: string; digest?: Digest } {
   if (ref.includes(':')) {
     if (!isDigest(ref)) throw new RegistryError('DIGEST_INVALID', `invalid or unsupported digest "${ref}"`, { digest: ref });
     return { digest: ref };
   }
-  if (!isTag(ref)) throw new RegistryError('MANIFEST_INVALID', `invalid tag "${ref}"`, { tag: ref });
+  if (!isTag(ref)) {
+    if (forWrite) throw new RegistryError('TAG_INVALID', `invalid tag "${ref}"`, { tag: ref });
+    throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${ref} is not known (not a valid tag)`, { reference: ref });
+  }
   return { tag: ref };
 }
 

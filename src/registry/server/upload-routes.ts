@@ -43,7 +43,16 @@ export async function startUpload(ctx: RequestContext, repo: string, canPullFrom
   const mount = ctx.query.get('mount');
   if (mount !== null && isDigest(mount)) {
     const from = ctx.query.get('from');
-    const available = from ? meta.hasBlobLink(from, mount) && (await canPullFrom(from)) : (await blobs.stat(mount)) !== undefined;
+    // Without `from` (automatic mount), only from a repository the caller may pull: a digest
+    // alone must not give access to content the caller could not read otherwise.
+    const sources = from ? (meta.hasBlobLink(from, mount) ? [from] : []) : meta.reposLinking(mount);
+    let available = false;
+    for (const source of sources) {
+      if (await canPullFrom(source)) {
+        available = true;
+        break;
+      }
+    }
     if (available && (await blobs.stat(mount))) {
       ctx.req.resume();
       created(ctx, repo, mount);

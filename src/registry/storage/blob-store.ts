@@ -151,10 +151,13 @@ export class BlobStore {
       await utimes(target, now, now).catch(() => undefined);
       return false;
     }
-    await mkdir(join(target, '..'), { recursive: true });
+    const dir = join(target, '..');
+    await mkdir(dir, { recursive: true });
     const now = new Date();
-    await utimes(tmpFile, now, now);
+    await utimes(tmpFile, now, now); // an upload session's file may be old; GC's grace period counts from here
     await rename(tmpFile, target);
+    // The file was fsynced by the caller; this makes the rename itself durable. One of each, at the end.
+    await syncDir(dir);
     this.onCreated?.(digest);
     return true;
   }
@@ -202,5 +205,15 @@ export class BlobStore {
     } finally {
       this.deleting.delete(digest);
     }
+  }
+}
+
+/** fsyncs a directory, so that a rename into it survives a crash. */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }

@@ -108,6 +108,11 @@ export class RegistryMetadata {
     return this.db.prepare('SELECT 1 FROM repo_blobs WHERE repo = ? AND digest = ?').get(repo, digest) !== undefined;
   }
 
+  /** Repositories that link a blob (at most `limit`). */
+  reposLinking(digest: Digest, limit = 100): string[] {
+    return (this.db.prepare('SELECT repo FROM repo_blobs WHERE digest = ? LIMIT ?').all(digest, limit) as Array<{ repo: string }>).map((r) => r.repo);
+  }
+
   unlinkBlob(repo: string, digest: Digest): boolean {
     return this.db.prepare('DELETE FROM repo_blobs WHERE repo = ? AND digest = ?').run(repo, digest).changes > 0;
   }
@@ -125,7 +130,7 @@ export class RegistryMetadata {
     );
   }
 
-  putManifest(rec: ManifestRecord, refs: ManifestRef[], tag?: string): void {
+  putManifest(rec: ManifestRecord, refs: ManifestRef[], tags?: string | readonly string[]): void {
     this.db.transaction(() => {
       this.ensureRepo(rec.repo);
       this.db
@@ -139,11 +144,10 @@ export class RegistryMetadata {
       for (const r of refs) insertRef.run(rec.repo, rec.digest, r.child, r.kind);
       // The manifest's own bytes are a blob of this repository too.
       this.db.prepare('INSERT OR IGNORE INTO repo_blobs (repo, digest, created_at) VALUES (?, ?, ?)').run(rec.repo, rec.digest, Date.now());
-      if (tag !== undefined) {
-        this.db
-          .prepare('INSERT INTO tags (repo, tag, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at')
-          .run(rec.repo, tag, rec.digest, Date.now());
-      }
+      const setTag = this.db.prepare(
+        'INSERT INTO tags (repo, tag, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at',
+      );
+      for (const tag of tags === undefined ? [] : typeof tags === 'string' ? [tags] : tags) setTag.run(rec.repo, tag, rec.digest, Date.now());
     })();
   }
 
