@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { type CreateFlags } from '../containers/create-opts.js';
 import { killContainers, pauseContainers, removeContainers, renameContainer, restartContainers, stopContainers, unpauseContainers, updateContainers, waitContainers } from '../containers/manage.js';
-import { copy, exportContainer, listContainers, showDiff, showLogs, showPorts, showTop, streamEvents } from '../containers/query.js';
+import { exportContainer, listContainers, showDiff, showLogs, showPorts, showTop, streamEvents } from '../containers/query.js';
 import { createContainer, runContainer } from '../containers/run.js';
 import { attachContainer, commitContainer, execInContainer, startContainers } from '../containers/session.js';
 import { CliError } from '../errors.js';
@@ -167,6 +167,13 @@ export function registerContainerCommands(program: Command, cli: CliFactory): vo
       );
   addCommand(container, 'ls', definePs, ['list', 'ps']);
   addCommand(program, 'ps', definePs);
+  addCommand(container, 'prune', (cmd) =>
+    cmd
+      .description('Remove all stopped containers')
+      .option('-f, --force', 'Do not prompt for confirmation')
+      .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect, [])
+      .action(async (o: { force?: boolean; filter: string[] }) => (await import('../containers/prune.js')).pruneContainers(cli(), o)),
+  );
   addCommand(container, 'inspect', (cmd) =>
     cmd
       .description('Display detailed information on one or more containers')
@@ -199,10 +206,14 @@ export function registerContainerCommands(program: Command, cli: CliFactory): vo
   );
   both('cp', (cmd) =>
     cmd
-      .description('Copy files/folders between a container and the local filesystem (use - for a tar stream)')
+      .description('Copy files/folders between a container and the local filesystem')
+      .usage('[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH')
       .argument('<SRC>')
       .argument('<DEST>')
-      .action((src: string, dest: string) => copy(cli(), src, dest)),
+      .option('-a, --archive', 'Archive mode (copy all uid/gid information)')
+      .option('-L, --follow-link', 'Always follow symbol link in SRC_PATH')
+      .option('-q, --quiet', 'Suppress progress output during copy')
+      .action(async (src: string, dest: string, o: { archive?: boolean; followLink?: boolean; quiet?: boolean }) => (await import('../containers/copy.js')).copy(cli(), src, dest, o)),
   );
   both('attach', (cmd) =>
     cmd

@@ -108,6 +108,8 @@ export interface CreateBody {
 }
 
 export interface HostConfig {
+  /** [rows, columns] of the local terminal with -t, so the process starts at the right size. */
+  ConsoleSize?: [number, number];
   Binds: string[];
   ContainerIDFile: string;
   LogConfig: { Type: string; Config: Record<string, string> };

@@ -127,33 +127,3 @@ export async function streamEvents(cli: Cli, o: EventsOptions): Promise<void> {
     }
   }
 }
-
-/** `cp` with `-` on one side: the tar archive itself goes to stdout / comes from stdin. */
-export async function copy(cli: Cli, src: string, dest: string): Promise<void> {
-  const split = (s: string) => {
-    const i = s.indexOf(':');
-    return i > 0 && !s.startsWith('/') && !s.startsWith('.') ? { container: s.slice(0, i), path: s.slice(i + 1) } : { path: s };
-  };
-  const from = split(src);
-  const to = split(dest);
-  if (from.container && to.container) throw new CliError('copying between containers is not supported');
-  if (!from.container && !to.container) throw new CliError('must specify at least one container source');
-  if (from.container) {
-    const res = await cli.client.call('GET', `/containers/${enc(from.container)}/archive`, { query: { path: from.path } });
-    if (to.path !== '-') throw new CliError('only `-` (a tar stream on stdout) is supported as a local destination so far');
-    await pipeline(res, cli.stdout, { end: false });
-    return;
-  }
-  if (from.path !== '-') throw new CliError('only `-` (a tar stream on stdin) is supported as a local source so far');
-  const stat = await cli.client.request('HEAD', `/containers/${enc(to.container!)}/archive`, { query: { path: to.path } });
-  stat.resume();
-  const header = stat.headers['x-docker-container-path-stat'];
-  if (stat.statusCode === 404) throw new CliError(`Error response from daemon: Could not find the file ${to.path} in container ${to.container}`);
-  if (typeof header === 'string') {
-    const info = JSON.parse(Buffer.from(header, 'base64').toString()) as { mode: number };
-    // The high bit of Go's FileMode marks a directory.
-    if (!(info.mode & 0x80000000)) throw new CliError(`destination "${to.container}:${to.path}" must be a directory`);
-  }
-  const res = await cli.client.call('PUT', `/containers/${enc(to.container!)}/archive`, { query: { path: to.path }, body: cli.stdin });
-  res.resume();
-}

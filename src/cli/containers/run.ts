@@ -9,7 +9,7 @@ import { CliError, ExitStatus } from '../errors.js';
 import { splitReference } from '../format/ids.js';
 import { showMessages } from '../progress.js';
 import { buildCreateBody, type CreateFlags } from './create-opts.js';
-import { streamSession } from './streams.js';
+import { consoleSize, resizeTty, streamSession } from './streams.js';
 
 
 /** Pulls `image` (docker prints "Unable to find image" first). */
@@ -22,6 +22,8 @@ async function pull(cli: Cli, image: string, platform?: string): Promise<void> {
 /** Creates the container; returns its ID. Warnings go to stderr as docker prints them. */
 export async function createContainer(cli: Cli, image: string, command: string[], flags: CreateFlags): Promise<string> {
   const body = buildCreateBody(image, command, flags);
+  const size = flags.tty ? consoleSize(cli) : undefined;
+  if (size) body.HostConfig.ConsoleSize = size;
   const query = { name: flags.name, platform: flags.platform };
   const pullPolicy = flags.pull ?? 'missing';
   if (!['missing', 'always', 'never'].includes(pullPolicy)) throw new CliError(`invalid pull option: '${pullPolicy}': must be one of "always", "missing" or "never"`, 125);
@@ -89,6 +91,8 @@ export async function runContainer(cli: Cli, image: string, command: string[], f
     streaming.catch(() => undefined);
     throw err;
   }
+  // The size sent on attach came before the process existed: send it again now, as docker does.
+  if (flags.tty) for (let i = 0; i < 5 && !(await resizeTty(cli, `/containers/${id}/resize`)); i++) await new Promise((r) => setTimeout(r, 50 * (i + 1)));
   const end = await streaming;
   if (end === 'detached') {
     waitRes.destroy();

@@ -2,7 +2,7 @@
 import type { Cli } from '../cli.js';
 import { CliError, ExitStatus } from '../errors.js';
 import { splitReference } from '../format/ids.js';
-import { streamSession } from './streams.js';
+import { consoleSize, streamSession } from './streams.js';
 
 const enc = encodeURIComponent;
 
@@ -19,13 +19,13 @@ export interface ExecOptions {
 
 export async function execInContainer(cli: Cli, name: string, cmd: string[], o: ExecOptions): Promise<void> {
   const { Id } = await cli.client.json<{ Id: string }>('POST', `/containers/${enc(name)}/exec`, {
-    body: { AttachStdin: Boolean(o.interactive) && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach, Tty: Boolean(o.tty), Cmd: cmd, Env: o.env, User: o.user ?? '', WorkingDir: o.workdir ?? '', Privileged: Boolean(o.privileged), DetachKeys: o.detachKeys ?? '' },
+    body: { ConsoleSize: o.tty ? consoleSize(cli) : undefined, AttachStdin: Boolean(o.interactive) && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach, Tty: Boolean(o.tty), Cmd: cmd, Env: o.env, User: o.user ?? '', WorkingDir: o.workdir ?? '', Privileged: Boolean(o.privileged), DetachKeys: o.detachKeys ?? '' },
   });
   if (o.detach) {
     (await cli.client.call('POST', `/exec/${Id}/start`, { body: { Detach: true, Tty: Boolean(o.tty) } })).resume();
     return;
   }
-  const session = await cli.client.hijack('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: Boolean(o.tty) } });
+  const session = await cli.client.hijack('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: Boolean(o.tty), ConsoleSize: o.tty ? consoleSize(cli) : undefined } });
   const end = await streamSession(cli, { ...session, tty: Boolean(o.tty), stdin: Boolean(o.interactive), detachKeys: o.detachKeys, resizePath: `/exec/${Id}/resize` });
   if (end === 'detached') return;
   const inspect = await cli.client.get<{ ExitCode: number | null }>(`/exec/${Id}/json`);

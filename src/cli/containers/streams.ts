@@ -90,6 +90,28 @@ export interface StreamOptions {
 
 export type StreamEnd = 'eof' | 'detached';
 
+/** The local terminal's size, for ConsoleSize ([rows, columns]) in create/exec bodies. */
+export function consoleSize(cli: Cli): [number, number] | undefined {
+  const { rows, columns } = cli.stdout as NodeJS.WriteStream;
+  return cli.stdout.isTTY && rows && columns ? [rows, columns] : undefined;
+}
+
+/**
+ * Sends the local terminal size to `path` (`/containers/{id}/resize`, `/exec/{id}/resize`).
+ * Resolves to whether the daemon took it: a container that is not started yet refuses it.
+ */
+export async function resizeTty(cli: Cli, path: string): Promise<boolean> {
+  const size = consoleSize(cli);
+  if (!size) return false;
+  try {
+    const r = await cli.client.request('POST', path, { query: { h: size[0], w: size[1] } });
+    r.resume();
+    return (r.statusCode ?? 500) < 300;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs one attach/exec session until the output ends or the user detaches. */
 export async function streamSession(cli: Cli, opts: StreamOptions): Promise<StreamEnd> {
   const { socket } = opts;
@@ -106,10 +128,7 @@ export async function streamSession(cli: Cli, opts: StreamOptions): Promise<Stre
   });
 
   if (opts.tty && opts.resizePath) {
-    const resize = () => {
-      const { rows, columns } = cli.stdout as NodeJS.WriteStream;
-      if (rows && columns) void cli.client.request('POST', opts.resizePath!, { query: { h: rows, w: columns } }).then((r) => r.resume(), () => {});
-    };
+    const resize = () => void resizeTty(cli, opts.resizePath!);
     resize();
     process.on('SIGWINCH', resize);
     restores.push(() => process.off('SIGWINCH', resize));

@@ -57,6 +57,8 @@ export function containerRows(list: ContainerSummary[], opts: { noTrunc?: boolea
       // Links show up as extra names with a slash; docker hides them unless --no-trunc.
       Names: (opts.noTrunc ? names : names.filter((n) => !n.includes('/'))).join(','),
       Labels: Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+      // `{{.Label "key"}}`: docker's container context has this method.
+      Label: (key: string) => c.Labels?.[key] ?? '',
       Mounts: (c.Mounts ?? []).map((m) => m.Name ?? m.Source ?? '').join(','),
       Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).join(','),
     };

@@ -56,7 +56,11 @@ export function renderList(rows: Row[], spec: ListFormat): string {
 function renderHeader(tmpl: Template, sample: Row | undefined, headers: Record<string, string>): string {
   const keys = new Set([...Object.keys(headers), ...Object.keys(sample ?? {})]);
   const headerRow: Row = {};
-  for (const k of keys) headerRow[k] = headers[k] ?? k.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+  for (const k of keys) {
+    const title = headers[k] ?? k.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+    // Methods (`{{.Label "x"}}`) head their column with their own name.
+    headerRow[k] = typeof sample?.[k] === 'function' ? () => title : title;
+  }
   return tmpl.execute(headerRow);
 }
 

@@ -352,7 +352,19 @@ export class Template {
       if (piped) args.push(piped.value);
       return this.call(head!.name, args, rest, dot, scope, piped);
     }
-    if (rest.length || piped) throw new TemplateError(`can't give argument to non-function ${describe(head!)}`);
+    if (rest.length || piped) {
+      // A method with arguments, like docker's `{{.Label "com.example"}}`: the last field is a function.
+      if (head!.kind === 'field' && head!.chain.length) {
+        const owner = head!.chain.slice(0, -1).reduce(field, dot);
+        const method = owner && typeof owner === 'object' ? (owner as Record<string, unknown>)[head!.chain.at(-1)!] : undefined;
+        if (typeof method === 'function') {
+          const args = rest.map((a) => this.evalArg(a, dot, scope));
+          if (piped) args.push(piped.value);
+          return (method as (...a: TemplateValue[]) => TemplateValue).apply(owner, args);
+        }
+      }
+      throw new TemplateError(`can't give argument to non-function ${describe(head!)}`);
+    }
     return this.evalArg(head!, dot, scope);
   }
 

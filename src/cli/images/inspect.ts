@@ -6,7 +6,7 @@ import { splitReference } from '../format/ids.js';
 import { renderObject, templateText } from '../format/output.js';
 import { compileTemplate } from '../format/template.js';
 
-export type ObjectType = 'container' | 'image';
+export type ObjectType = 'container' | 'image' | 'network' | 'volume';
 
 export interface InspectOptions {
   format?: string;
@@ -19,6 +19,8 @@ export interface InspectOptions {
 const PATHS: Record<ObjectType, (name: string) => string> = {
   container: (n) => `/containers/${encodeURIComponent(n)}/json`,
   image: (n) => `/images/${encodeURIComponent(n)}/json`,
+  network: (n) => `/networks/${encodeURIComponent(n)}`,
+  volume: (n) => `/volumes/${encodeURIComponent(n)}`,
 };
 
 /** Looks `name` up as each allowed type in turn, as docker does for plain `inspect`. */
@@ -40,7 +42,7 @@ async function inspectOne(cli: Cli, name: string, types: ObjectType[], size?: bo
  * errors; exit status 1 if any name failed.
  */
 export async function inspectObjects(cli: Cli, names: string[], opts: InspectOptions): Promise<void> {
-  const types: ObjectType[] = opts.type ? [opts.type] : ['container', 'image'];
+  const types: ObjectType[] = opts.type ? [opts.type] : ['container', 'image', 'network', 'volume'];
   const tmpl = opts.format && opts.format !== 'json' ? compileTemplate(templateText(opts.format)) : undefined;
   const found: unknown[] = [];
   const errors: string[] = [];
