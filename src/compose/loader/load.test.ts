@@ -8,7 +8,8 @@ import { ComposeError } from './errors.js';
 import { loadProject, normalizeProjectName } from './load.js';
 import type { LoadProjectOptions } from './load.js';
 
-const testdata = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testdata');
+// The fixtures stay in the source tree: compiled tests (dist/src/...) read them from src/.
+const testdata = path.join(path.dirname(fileURLToPath(import.meta.url)).replace(`${path.sep}dist${path.sep}src${path.sep}`, `${path.sep}src${path.sep}`), 'testdata');
 const dir = (name: string): string => path.join(testdata, name);
 const load = (name: string, extra: Partial<LoadProjectOptions> = {}) =>
   loadProject({ workingDir: dir(name), environment: { HOME: '/home/tester' }, ...extra });

@@ -10,7 +10,8 @@ import { loadProject } from './load.js';
 import { serializeProject } from './serialize.js';
 import type { Service } from './types.js';
 
-const testdata = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testdata');
+// The fixtures stay in the source tree: compiled tests (dist/src/...) read them from src/.
+const testdata = path.join(path.dirname(fileURLToPath(import.meta.url)).replace(`${path.sep}dist${path.sep}src${path.sep}`, `${path.sep}src${path.sep}`), 'testdata');
 
 describe('serializeProject', () => {
   it('prints canonical YAML and JSON with sorted services, defaults and Go durations', async () => {
