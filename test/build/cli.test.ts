@@ -8,7 +8,7 @@ import { importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daem
 import { dockerOk, hasDocker, makeContext, workDir } from './helpers.js';
 
 const berthBuild = (d: TestDaemon, args: string[]) =>
-  runCli(['build', ...args], { command: [process.execPath, '--import', 'tsx', join(import.meta.dirname, 'cli-entry.ts')], host: d.host });
+  runCli(['build', ...args], { host: d.host });
 
 describe('berth build', () => {
   let d: TestDaemon;

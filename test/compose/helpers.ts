@@ -4,12 +4,11 @@
  * compatibility checks), both pointed at the test daemon.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { entryCommand, repoRoot } from '../helpers/paths.js';
+import { entryCommand } from '../helpers/paths.js';
 import type { TestDaemon } from '../helpers/daemon.js';
 
 export interface Run {
@@ -18,19 +17,13 @@ export interface Run {
   stderr: string;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
 
-/** argv for the berth CLI with compose: the real entry once main.ts registers compose, else a test shim. */
+/** argv for the berth CLI (from source or dist, as the tests run). */
 function berthArgv(): string[] {
-  const wired = readFileSync(join(repoRoot, 'src/cli/main.ts'), 'utf8').includes('registerComposeCommand');
+  const [node, ...rest] = entryCommand('cli');
+  // `--import tsx` would resolve tsx from the project directory; use its absolute URL.
   const tsx = import.meta.resolve('tsx');
-  if (wired) {
-    const [node, ...rest] = entryCommand('cli');
-    // `--import tsx` would resolve tsx from the project directory; use its absolute URL.
-    return [node!, ...rest.map((a) => (a === 'tsx' ? tsx : a))];
-  }
-  const shim = join(here, 'cli-entry.ts');
-  return existsSync(shim) ? [process.execPath, '--import', tsx, shim] : [process.execPath, '--import', tsx, join(repoRoot, 'src/cli/run.ts')];
+  return [node!, ...rest.map((a) => (a === 'tsx' ? tsx : a))];
 }
 
 export function run(argv: string[], o: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<Run> {
