@@ -22,3 +22,12 @@ export const busyboxRootfs = join(fixturesDir, 'busybox-rootfs');
 export function fixturesReady(): boolean {
   return existsSync(busyboxTar) && existsSync(busyboxRootfs);
 }
+
+/**
+ * argv to run a helper script that sits next to a test (`name` without extension): the
+ * compiled `.js` beside a compiled test, or the `.ts` through tsx beside a source one.
+ */
+export function siblingScript(testUrl: string, name: string): string[] {
+  const here = dirname(fileURLToPath(testUrl));
+  return compiled ? [process.execPath, join(here, `${name}.js`)] : [process.execPath, '--import', 'tsx', join(here, `${name}.ts`)];
+}

@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { runTool } from '../../src/sys/ip.js';
+import { siblingScript } from '../helpers/paths.js';
 
 it('hairpins published ports without legacy tables and without br_netfilter', async () => {
-  const child = new URL('./clean-host-child.ts', import.meta.url).pathname;
+  const child = siblingScript(import.meta.url, 'clean-host-child').map((a) => `"${a}"`).join(' ');
   const script = [
     'set -e',
     'ip link set lo up',
@@ -19,7 +20,7 @@ it('hairpins published ports without legacy tables and without br_netfilter', as
     'ip link set hpd0 up',
     'ip link set hpd1 up',
     'test -z "$(cat /proc/net/ip_tables_names)"',
-    `exec "${process.execPath}" --import tsx "${child}"`,
+    `exec ${child}`,
   ].join('\n');
   const { stdout } = await runTool('unshare', ['--net', '--', 'sh', '-c', script]);
   const got = JSON.parse(stdout.trim().split('\n').pop()!) as { self: string; neighbour: string };

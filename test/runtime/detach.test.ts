@@ -4,10 +4,10 @@
  * conmon still supervising (the exit code is recorded when we stop it).
  */
 import assert from 'node:assert/strict';
+import { siblingScript } from '../helpers/paths.js';
 import { spawn } from 'node:child_process';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { FIXTURE_ROOTFS, setupEnv, type TestEnv } from './helpers.js';
 
@@ -25,9 +25,10 @@ test('container keeps running after the Node process that created it dies', { ti
   const rootfs = path.join(env.dir, 'rootfs', id);
   await cp(FIXTURE_ROOTFS, rootfs, { recursive: true, verbatimSymlinks: true });
   const logPath = path.join(env.dir, 'logs', `${id}.log`);
+  const [node, ...script] = siblingScript(import.meta.url, 'detached-child');
   const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'detached-child.ts'), path.join(env.dir, 'run'), path.join(env.dir, 'bundles'), id, rootfs, logPath, env.cgroupParent],
+    node!,
+    [...script, path.join(env.dir, 'run'), path.join(env.dir, 'bundles'), id, rootfs, logPath, env.cgroupParent],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {
