@@ -2,7 +2,7 @@
 // Runs every test with node's test runner on the compiled tree (npm run build first).
 // Usage: node scripts/run-tests.mjs [--unit] [path-substring ...]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -10,6 +10,8 @@ const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const filters = args.filter((a) => !a.startsWith('--'));
 
+// A clean build: compiled files of deleted sources must not run as tests.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
