@@ -3,12 +3,12 @@
  * dir, a copy of the busybox fixture rootfs per container, spec generation with defaults,
  * and cleanup that removes every container, cgroup and file even when a test fails.
  */
+import { repoRoot } from '../helpers/paths.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ContainerConfig, HostConfig } from '../../src/api/types/container.js';
 import { ConmonRuntime } from '../../src/runtime/container-runtime.js';
 import { generateSpec } from '../../src/runtime/spec/generate.js';
@@ -16,7 +16,7 @@ import { detectHostInfo } from '../../src/runtime/spec/host-info.js';
 import type { OciSpec } from '../../src/runtime/spec/oci-types.js';
 import { readUserDatabase } from '../../src/runtime/spec/user.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repo = repoRoot;
 export const FIXTURE_ROOTFS = path.join(repo, 'fixtures/out/busybox-rootfs');
 
 export function ensureFixtures(): void {

@@ -1,4 +1,5 @@
 /** The busybox fixture as a real-world layer: unpacked into a snapshot it equals the rootfs. */
+import { fixturesDir } from '../helpers/paths.js';
 import assert from 'node:assert/strict';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { isMountPoint, mount, unmount } from '../../src/sys/mount.js';
 import { SystemError } from '../../src/util/errors.js';
 import { Scratch, describeTree } from './helpers.js';
 
-const fixtures = join(import.meta.dirname, '../../fixtures/out');
+const fixtures = fixturesDir;
 const layerTar = join(fixtures, 'busybox-rootfs.tar');
 const scratch = new Scratch();
 let db: DB | undefined;
