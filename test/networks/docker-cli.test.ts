@@ -45,12 +45,18 @@ async function dk(d: TestDaemon, ...args: string[]): Promise<string> {
 
 const ok = async (d: TestDaemon, ...args: string[]) => (await docker(d, ...args)).code === 0;
 
-/** The IPs an nslookup run inside `container` prints for `name` (server lines excluded). */
+/**
+ * The IPs an nslookup run inside `container` prints for `name` (server lines excluded).
+ * busybox nslookup gives up after one lost UDP answer, which a loaded 2-core CI machine can
+ * cause: an empty answer is asked again a few times before it counts.
+ */
 async function lookup(d: TestDaemon, container: string, name: string): Promise<string[]> {
-  const r = await docker(d, 'exec', container, 'nslookup', name);
-  if (r.code !== 0) return [];
-  const answer = r.stdout.split(/\nName:/).slice(1).join('\n');
-  return [...answer.matchAll(/Address(?: \d+)?:\s*([\d.]+)/g)].map((m) => m[1]!).sort();
+  for (let attempt = 0; ; attempt++) {
+    const r = await docker(d, 'exec', container, 'nslookup', name);
+    const answer = r.code === 0 ? r.stdout.split(/\nName:/).slice(1).join('\n') : '';
+    const ips = [...answer.matchAll(/Address(?: \d+)?:\s*([\d.]+)/g)].map((m) => m[1]!).sort();
+    if (ips.length > 0 || attempt >= 3) return ips;
+  }
 }
 
 /** The first address nslookup prints for `name` (the one a client would use). */
