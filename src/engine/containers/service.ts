@@ -265,6 +265,13 @@ export class ContainerService {
       const c = this.store.get(id);
       if (!c) return;
       await this.cleanupAfterExit(c);
+      // As Docker: a stopped container publishes nothing and holds no addresses.
+      c.networking = {
+        ...c.networking,
+        Ports: {},
+        SandboxKey: '',
+        Networks: Object.fromEntries(Object.entries(c.networking.Networks ?? {}).map(([n, e]) => [n, { ...e, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', EndpointID: '' }])),
+      };
       c.state = {
         ...c.state,
         Status: 'exited',
