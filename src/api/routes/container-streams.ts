@@ -6,7 +6,7 @@
  * creates it (ContainerService.attachStreams), so no output is lost.
  */
 import type { ContainerService } from '../../engine/containers/service.js';
-import { containerLogs, dockerTimestamp, parseLogTime, parseTail } from '../../engine/containers/logs.js';
+import { containerLogBatches, containerLogs, dockerTimestamp, parseLogTime, parseTail } from '../../engine/containers/logs.js';
 import type { Container } from '../../engine/containers/model.js';
 import type { AttachStream } from '../../runtime/attach.js';
 import { ConflictError, InvalidParameterError } from '../../util/errors.js';
@@ -15,7 +15,7 @@ import { queryBool, queryInt, sendEmpty, type RequestContext } from '../http.js'
 import type { ApiRouter } from '../router.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../streams/detach-keys.js';
 import { MULTIPLEXED_STREAM, RAW_STREAM, hijack } from '../streams/hijack.js';
-import { STDERR, STDOUT, batchedOutputSink, outputSink, type OutputSink } from '../streams/mux.js';
+import { STDERR, STDOUT, frameHeader, outputSink, writeWithBackpressure, type OutputSink } from '../streams/mux.js';
 import { assertLogsReadable } from '../../engine/logging/options.js';
 import { runSession } from '../streams/session.js';
 
@@ -103,15 +103,21 @@ async function containerLogsRoute(ctx: RequestContext, containers: ContainerServ
   const ac = new AbortController();
   // 'close' on the response: finished, or the connection went away.
   res.once('close', () => ac.abort());
-  const entries = containerLogs(containers, c.id, { follow, stdout, stderr, since, until, tail, signal: ac.signal });
+  const batches = containerLogBatches(containers, c.id, { follow, stdout, stderr, since, until, tail, signal: ac.signal });
   res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED_STREAM });
   res.flushHeaders();
-  const sink = batchedOutputSink(res, { tty });
   try {
-    for await (const e of entries) {
+    // One socket write per batch read from the log, whatever its number of lines.
+    for await (const batch of batches) {
       if (ac.signal.aborted) break;
-      const line = e.line + (e.complete ? '\n' : '');
-      await sink(e.stream === 'stderr' ? STDERR : STDOUT, Buffer.from(timestamps ? `${dockerTimestamp(e.timestamp)} ${line}` : line));
+      const parts: Buffer[] = [];
+      for (const e of batch) {
+        const line = e.line + (e.complete ? '\n' : '');
+        const data = Buffer.from(timestamps ? `${dockerTimestamp(e.timestamp)} ${line}` : line);
+        if (!tty) parts.push(frameHeader(e.stream === 'stderr' ? STDERR : STDOUT, data.length));
+        parts.push(data);
+      }
+      await writeWithBackpressure(res, Buffer.concat(parts));
     }
   } catch (err) {
     if (!ac.signal.aborted) log.debug('log stream failed', { id: c.id, err: (err as Error).message });

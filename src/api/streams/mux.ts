@@ -38,24 +38,3 @@ export function outputSink(out: Writable, opts: { tty: boolean }): OutputSink {
   if (opts.tty) return (_stream, data) => writeWithBackpressure(out, data);
   return (stream, data) => (data.length === 0 ? Promise.resolve() : writeWithBackpressure(out, Buffer.concat([frameHeader(stream, data.length), data])));
 }
-
-/**
- * Like outputSink, but coalesces everything written in one turn of the event loop into one
- * socket write (cork until setImmediate). A chatty `logs -f` then costs a write per batch,
- * not per line.
- */
-export function batchedOutputSink(out: Writable, opts: { tty: boolean }): OutputSink {
-  const sink = outputSink(out, opts);
-  let corked = false;
-  return (stream, data) => {
-    if (!corked && !out.destroyed && !out.writableEnded) {
-      corked = true;
-      out.cork();
-      setImmediate(() => {
-        corked = false;
-        if (!out.destroyed) out.uncork();
-      });
-    }
-    return sink(stream, data);
-  };
-}

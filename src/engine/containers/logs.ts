@@ -3,7 +3,7 @@
  * when the container stops (or the client goes away); it never polls (readLogs watches the
  * file). Formatting for the wire (frames, timestamps) is the API layer's job.
  */
-import { readLogs, type LogEntry } from '../../runtime/logs.js';
+import { readLogBatches, readLogs, type LogEntry, type ReadLogsOptions } from '../../runtime/logs.js';
 import { InvalidParameterError } from '../../util/errors.js';
 import type { ContainerService } from './service.js';
 
@@ -20,13 +20,22 @@ export interface ContainerLogsOptions {
 
 /** Log lines of a container; with `follow`, until it stops. */
 export function containerLogs(service: ContainerService, id: string, o: ContainerLogsOptions): AsyncGenerator<LogEntry> {
+  return readLogs(logOptions(service, id, o));
+}
+
+/** The same as batches (one per read of the log file): what `logs -f` streams. */
+export function containerLogBatches(service: ContainerService, id: string, o: ContainerLogsOptions): AsyncGenerator<LogEntry[]> {
+  return readLogBatches(logOptions(service, id, o));
+}
+
+function logOptions(service: ContainerService, id: string, o: ContainerLogsOptions): ReadLogsOptions {
   const c = service.store.mustFind(id);
   let stop: Promise<unknown> | undefined;
   if (o.follow) {
     const cur = service.store.get(c.id);
     stop = cur?.state.Running || cur?.state.Status === 'restarting' ? service.waiters.wait(c.id, 'exit', o.signal).catch(() => undefined) : Promise.resolve();
   }
-  return readLogs({ path: service.logPath(c.id), follow: o.follow, stop, since: o.since, until: o.until, tail: o.tail, stdout: o.stdout, stderr: o.stderr, signal: o.signal });
+  return { path: service.logPath(c.id), follow: o.follow, stop, since: o.since, until: o.until, tail: o.tail, stdout: o.stdout, stderr: o.stderr, signal: o.signal };
 }
 
 /**
