@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { formatLogRecord, parseLogRecord, readLogs, type LogEntry } from './logs.js';
 
@@ -69,4 +70,23 @@ describe('k8s-file logs', () => {
     await reader;
     assert.deepEqual(seen, ['first', 'second', 'last']);
   });
+});
+
+test('rotated files come first, compressed ones too', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-logs-rot-'));
+  try {
+    const file = path.join(dir, 'container.log');
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    await writeFile(`${file}.2.gz`, gzipSync(formatLogRecord(at(1), 'stdout', 'oldest')));
+    await writeFile(`${file}.1`, formatLogRecord(at(2), 'stdout', 'older'));
+    await writeFile(file, formatLogRecord(at(3), 'stdout', 'live'));
+    const lines: string[] = [];
+    for await (const e of readLogs({ path: file })) lines.push(e.line);
+    assert.deepEqual(lines, ['oldest', 'older', 'live']);
+    const tail: string[] = [];
+    for await (const e of readLogs({ path: file, tail: 2 })) tail.push(e.line);
+    assert.deepEqual(tail, ['older', 'live']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

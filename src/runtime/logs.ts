@@ -13,7 +13,9 @@
  * that falls behind a truncation misses the lines it had not read yet.
  */
 import { watch } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { NotFoundError } from '../util/errors.js';
 
 export type LogStream = 'stdout' | 'stderr';
@@ -175,7 +177,11 @@ export async function* readLogBatches(opts: ReadLogsOptions): AsyncGenerator<Log
   };
 
   try {
-    let first = select(await cursor.readAvailable());
+    // Rotated files (`<log>.N`, oldest first, `.gz` when compressed) come before the live one,
+    // as `docker logs` shows everything json-file still keeps.
+    let first: LogEntry[] = [];
+    for (const lines of await readRotated(opts.path)) first.push(...select(lines));
+    first.push(...select(await cursor.readAvailable()));
     if (!opts.follow) first.push(...assembler.flush().filter((e) => want(e.stream) && inRange(e)));
     if (opts.tail !== undefined && opts.tail >= 0) first = opts.tail === 0 ? [] : first.slice(-opts.tail);
     if (first.length) yield first;
@@ -262,4 +268,31 @@ async function waitForFile(file: string, signal?: AbortSignal): Promise<FileHand
     });
     tryOpen();
   });
+}
+
+/** The lines of `<log>.N` and `<log>.N.gz`, oldest file first; absent files are skipped. */
+async function readRotated(path: string): Promise<string[][]> {
+  const dir = dirname(path);
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const rotated = names
+    .map((n) => ({ n, m: /^\.(\d+)(\.gz)?$/.exec(n.startsWith(base) ? n.slice(base.length) : '') }))
+    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
+    .sort((a, b) => Number(b.m[1]) - Number(a.m[1]));
+  const out: string[][] = [];
+  for (const { n, m } of rotated) {
+    try {
+      const raw = await readFile(join(dir, n));
+      const text = (m[2] ? gunzipSync(raw) : raw).toString('utf8');
+      out.push(text.split('\n').filter((l) => l !== ''));
+    } catch {
+      // rotated away or removed while we listed: nothing to show from it
+    }
+  }
+  return out;
 }
