@@ -5,12 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, median, printTable, repoRoot, run, startDockerd, timeIt, type Daemon } from './lib.js';
+import { fmt, median, printTable, repoRoot, run, startBerthd, startDockerd, timeIt, type Daemon } from './lib.js';
 
 const SIZE_MIB = Number(process.env.BENCH_DIST_MIB ?? 256);
 const ROUNDS = Number(process.env.BENCH_DIST_ROUNDS ?? 3);
@@ -48,28 +48,6 @@ async function startRegistry(): Promise<{ host: string; stop(): Promise<void> }>
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/v2/`)).ok, p, 'berth registry');
   return {
     host: `127.0.0.1:${port}`,
-    stop: async () => {
-      p.kill('SIGTERM');
-      await new Promise((r) => p.once('exit', r));
-      await rm(root, { recursive: true, force: true });
-    },
-  };
-}
-
-/** berthd from this tree (source or dist, whichever this bench runs from) on its own roots. */
-async function startBerthd(): Promise<Daemon> {
-  const root = await mkdtemp(join(tmpdir(), 'bench-dist-berth-'));
-  const sock = join(root, 'berth.sock');
-  await writeFile(join(root, 'daemon.json'), '{}');
-  const [cmd, ...args] = entry('src/daemon/run');
-  const p = spawn(cmd!, [...args, '-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--config-file', join(root, 'daemon.json')], { stdio: 'ignore' });
-  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
-  await waitFor(async () => (await run('docker', ['version', '--format', '{{.Server.Version}}'], { env }).then(() => true)), p, 'berthd');
-  return {
-    name: 'berthd',
-    host: `unix://${sock}`,
-    env,
-    pid: p.pid!,
     stop: async () => {
       p.kill('SIGTERM');
       await new Promise((r) => p.once('exit', r));

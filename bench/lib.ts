@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { teardownInstanceNetworking } from '../src/engine/networks/teardown.js';
 
 /** Shared helpers for the benchmarks: peers side by side, medians and ratios. */
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), existsSync(fileURLToPath(new URL('../package.json', import.meta.url))) ? '..' : '../..');
@@ -91,6 +92,7 @@ export async function startBerthd(extraArgs: string[] = []): Promise<Daemon> {
       if (ids.length) await run('docker', ['rm', '-f', ...ids], { env }).catch(() => undefined);
       p.kill('SIGTERM');
       await new Promise((r) => p.once('exit', r));
+      await teardownInstanceNetworking({ dataRoot: join(root, 'data'), execRoot: join(root, 'exec') }).catch(() => undefined);
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
     },
   };

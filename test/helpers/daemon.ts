@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BerthClient } from '../../src/client/client.js';
+import { teardownInstanceNetworking } from '../../src/engine/networks/teardown.js';
 import { ensureBusyboxFixture } from './fixtures.js';
 import { entryCommand } from './paths.js';
 
@@ -107,7 +108,7 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
       }
       // berthd keeps its bridge and iptables chains when it stops (running containers need
       // them across restarts); a test instance is gone for good, so take them down too.
-      await teardownNetworking(dataRoot, execRoot).catch(() => undefined);
+      await teardownInstanceNetworking({ dataRoot, execRoot }).catch(() => undefined);
       if (!opts.keep) await rm(root, { recursive: true, force: true });
     },
   };
@@ -123,17 +124,3 @@ export async function importBusybox(client: BerthClient, name = 'busybox:latest'
   return id;
 }
 
-async function teardownNetworking(dataRoot: string, execRoot: string): Promise<void> {
-  const { openDatabase } = await import('../../src/store/db.js');
-  const { NetworkService } = await import('../../src/engine/networks/service.js');
-  const { instanceName } = await import('../../src/daemon/instance.js');
-  const { createLogger } = await import('../../src/util/log.js');
-  const db = openDatabase(join(dataRoot, 'berth.db'));
-  try {
-    const name = instanceName({ dataRoot, instanceName: undefined });
-    const networks = new NetworkService({ db, dataRoot, execRoot, instanceName: name || undefined, log: createLogger({ component: 'test-teardown' }) });
-    await networks.teardown();
-  } finally {
-    db.close();
-  }
-}
