@@ -13,7 +13,7 @@
  *   networks ◀── endpoints (network_id, container_id): one interface of a container's sandbox
  *   id, name       ip_allocations (network_id, address, owner): IPAM, incl. gateway/aux
  *   driver, pools  sandboxes (container_id): netns path, DNS settings, published ports
- *                  pending_connections (container_id, network_id): connects to a stopped container
+ *                  pending_connections (container_id, network_id): `network connect`s, re-attached at every start
  *
  *   volumes ◀── volume_refs (container_id, destination): which container uses which volume
  *   name, driver   where; `mounted` while the driver holds a mount for that container.

@@ -259,6 +259,13 @@ describe('networking through the docker CLI', () => {
     assert.deepEqual(await lookup(d, 'a1', 'roamer'), []);
     assert.doesNotMatch(await dk(d, 'network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{end}}', 'app'), /roamer/);
     assert.equal(await dk(d, 'inspect', '-f', '{{len .NetworkSettings.Networks}}', 'roamer'), '1');
+    // A connected network stays connected across a restart, as in Docker; a disconnected one stays away.
+    await dk(d, 'network', 'connect', 'app', 'roamer');
+    await dk(d, 'restart', '-t', '0', 'roamer');
+    assert.match(await dk(d, 'exec', 'roamer', 'ip', '-o', '-4', 'addr'), /eth1 +inet /);
+    await dk(d, 'network', 'disconnect', 'app', 'roamer');
+    await dk(d, 'restart', '-t', '0', 'roamer');
+    assert.doesNotMatch(await dk(d, 'exec', 'roamer', 'ip', '-o', '-4', 'addr'), /eth1/);
   });
 
   it('runs --network host and --network none', async () => {

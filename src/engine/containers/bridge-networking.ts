@@ -89,6 +89,10 @@ export class BridgeNetworking implements ContainerNetworking {
     await this.networks.releaseSandbox(c.id);
   }
 
+  forget(c: Container): void {
+    this.networks.forgetContainer(c.id);
+  }
+
   endpoints(c: Container): Record<string, ApiEndpointSettings> {
     return this.networks.endpoints(c.id) as Record<string, ApiEndpointSettings>;
   }

@@ -19,6 +19,8 @@ export interface ContainerNetworking {
   teardown(c: Container): Promise<void>;
   /** The live endpoints of a running container (connect/disconnect change them after start). */
   endpoints?(c: Container): Container['networking']['Networks'];
+  /** The container is removed: forget what the network layer recorded for it. */
+  forget?(c: Container): void;
 }
 
 /**

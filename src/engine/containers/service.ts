@@ -501,6 +501,7 @@ export class ContainerService {
         if (!(err instanceof NotFoundError)) throw err;
       });
       await this.deps.onRemove?.(cur, { volumes: opts.volumes === true });
+      this.deps.networking.forget?.(cur);
       await rm(this.containerDir(cur.id), { recursive: true, force: true });
       this.store.delete(cur.id);
       this.cleanedUp.delete(cur.id);

@@ -653,6 +653,11 @@ export class NetworkService {
     });
   }
 
+  /** A removed container's recorded connections go with it. */
+  forgetContainer(containerId: string): void {
+    this.store.forgetConnections(containerId);
+  }
+
   // ── connect / disconnect (API) ───────────────────────────────────────────────────────
 
   private lookup(): ContainerLookup {
@@ -663,8 +668,11 @@ export class NetworkService {
   async connect(networkNameOrId: string, container: string, config: EndpointConfig = {}): Promise<void> {
     const n = this.find(networkNameOrId);
     const c = this.lookup().resolve(container);
+    // The connection is recorded either way: a container keeps its connected networks across
+    // restarts, as in Docker (the container service attaches them at every start).
     if (c.running && c.netnsPath) {
       await this.attach(c.id, c.netnsPath, n.id, config);
+      this.store.setPendingConnection(c.id, n.id, config);
       return;
     }
     if (this.store.pendingConnections(c.id).some((p) => p.networkId === n.id)) throw new ConflictError(`endpoint with name ${c.name} already exists in network ${n.name}`);
@@ -674,11 +682,9 @@ export class NetworkService {
   async disconnect(networkNameOrId: string, container: string, _force = false): Promise<void> {
     const n = this.find(networkNameOrId);
     const c = this.lookup().resolve(container);
-    if (this.store.pendingConnections(c.id).some((p) => p.networkId === n.id)) {
-      this.store.setPendingConnection(c.id, n.id, undefined);
-      return;
-    }
-    await this.detach(c.id, n.id);
+    const recorded = this.store.pendingConnections(c.id).some((p) => p.networkId === n.id);
+    if (recorded) this.store.setPendingConnection(c.id, n.id, undefined);
+    if (c.running || !recorded) await this.detach(c.id, n.id);
   }
 
   // ── resolv.conf and hosts ────────────────────────────────────────────────────────────

@@ -110,6 +110,9 @@ export class NetworkStore {
     if (config) this.db.prepare('INSERT OR REPLACE INTO pending_connections (container_id, network_id, config) VALUES (?, ?, ?)').run(containerId, networkId, JSON.stringify(config));
     else this.db.prepare('DELETE FROM pending_connections WHERE container_id = ? AND network_id = ?').run(containerId, networkId);
   }
+  forgetConnections(containerId: string): void {
+    this.db.prepare('DELETE FROM pending_connections WHERE container_id = ?').run(containerId);
+  }
   pendingCount(networkId: string): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM pending_connections WHERE network_id = ?').get(networkId) as { n: number }).n;
   }
