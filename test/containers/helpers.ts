@@ -4,7 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { eventually, startDaemonWithBusybox, type TestDaemon } from '../helpers/daemon.js';
 
 const execFileP = promisify(execFile);
 
@@ -36,33 +36,10 @@ export async function dockerOk(d: TestDaemon, args: string[], opts: { input?: st
   return r.stdout;
 }
 
-/** Polls `check` until it returns a value (interactive sessions give no other signal). */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+export { eventually };
 
-/** A daemon with busybox imported, and cleanup of every container in it. */
-export async function containerDaemon(): Promise<TestDaemon> {
-  const d = await startTestDaemon();
-  try {
-    await importBusybox(d.client);
-  } catch (err) {
-    await d.stop();
-    throw err;
-  }
-  return d;
-}
+/** A daemon with busybox imported. */
+export const containerDaemon = (): Promise<TestDaemon> => startDaemonWithBusybox();
 
 export async function removeAllContainers(d: TestDaemon): Promise<void> {
   const ids = (await docker(d, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);

@@ -124,3 +124,34 @@ export async function importBusybox(client: BerthClient, name = 'busybox:latest'
   return id;
 }
 
+
+/** A test daemon with the busybox fixture imported as busybox:latest. */
+export async function startDaemonWithBusybox(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
+  const d = await startTestDaemon(opts);
+  try {
+    await importBusybox(d.client);
+  } catch (err) {
+    await d.stop();
+    throw err;
+  }
+  return d;
+}
+
+/**
+ * Polls `check` until it returns a value, for what gives no other signal (an interactive
+ * session's screen, a health status). The failure says what never happened.
+ */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

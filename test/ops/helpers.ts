@@ -3,7 +3,7 @@
  * that changes in the background (health, shipped lines), cleanup of every container.
  */
 import { spawn } from 'node:child_process';
-import { importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { eventually, startDaemonWithBusybox, type TestDaemon } from '../helpers/daemon.js';
 
 export interface DockerResult {
   code: number;
@@ -29,32 +29,9 @@ export async function dockerOk(d: TestDaemon, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** Polls `check` until it returns a value; the failure message says what never happened. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+export { eventually };
 
-export async function opsDaemon(extraArgs: string[] = []): Promise<TestDaemon> {
-  const d = await startTestDaemon({ extraArgs });
-  try {
-    await importBusybox(d.client);
-  } catch (err) {
-    await d.stop();
-    throw err;
-  }
-  return d;
-}
+export const opsDaemon = (extraArgs: string[] = []): Promise<TestDaemon> => startDaemonWithBusybox({ extraArgs });
 
 /** Force-removes every container, then stops the daemon. */
 export async function cleanup(d: TestDaemon | undefined): Promise<void> {

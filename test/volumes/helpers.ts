@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startDaemonWithBusybox, type TestDaemon } from '../helpers/daemon.js';
 
 export interface DockerResult {
   code: number;
@@ -41,16 +41,7 @@ export async function runToEnd(d: TestDaemon, args: string[]): Promise<{ id: str
   return { id, code, logs: logs.stdout + logs.stderr };
 }
 
-export async function startVolumeDaemon(): Promise<TestDaemon> {
-  const d = await startTestDaemon();
-  try {
-    await importBusybox(d.client);
-  } catch (err) {
-    await d.stop();
-    throw err;
-  }
-  return d;
-}
+export const startVolumeDaemon = (): Promise<TestDaemon> => startDaemonWithBusybox();
 
 /** Mount points under the daemon's data and exec roots, from /proc/self/mountinfo. */
 export async function mountsUnder(d: TestDaemon): Promise<string[]> {

@@ -6,7 +6,8 @@
  * Directory ids are small integers so that overlay's option string (at most one page) stays
  * short even for deep chains; `mountRootfs` falls back to relative paths when it does not.
  */
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DB } from '../db.js';
@@ -92,6 +93,10 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async remove(key: string): Promise<void> {
     const row = this.mustGet(key);
+    // The directory is renamed away in the same step that frees its id: a snapshot prepared
+    // right after may get the same id, and the slow recursive delete must not touch it.
+    const doomed = `${this.snapshotDir(row.dir_id)}.removing-${randomBytes(4).toString('hex')}`;
+    let moved = false;
     this.db.transaction(() => {
       const children = this.db.prepare('SELECT key FROM snapshots WHERE parent = ? LIMIT 3').all(key) as Array<{ key: string }>;
       if (children.length > 0) {
@@ -99,8 +104,14 @@ export class OverlaySnapshotter implements Snapshotter {
       }
       this.db.prepare(`DELETE FROM lease_resources WHERE kind = 'snapshot' AND ref = ?`).run(key);
       this.db.prepare('DELETE FROM snapshots WHERE key = ?').run(key);
+      try {
+        renameSync(this.snapshotDir(row.dir_id), doomed);
+        moved = true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     })();
-    await rm(this.snapshotDir(row.dir_id), { recursive: true, force: true });
+    if (moved) await rm(doomed, { recursive: true, force: true });
   }
 
   stat(key: string): SnapshotInfo | undefined {
