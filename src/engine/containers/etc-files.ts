@@ -29,14 +29,6 @@ export function hostResolvConf(path = '/etc/resolv.conf'): string {
   return lines.join('\n').replace(/\n*$/, '\n');
 }
 
-export function resolvConfWith(base: string, opts: { dns?: string[]; search?: string[]; options?: string[] }): string {
-  let lines = base.split('\n').filter((l) => l.trim() !== '');
-  if (opts.dns?.length) lines = lines.filter((l) => !/^\s*nameserver\s/.test(l)).concat(opts.dns.map((d) => `nameserver ${d}`));
-  if (opts.search?.length) lines = lines.filter((l) => !/^\s*(search|domain)\s/.test(l)).concat(opts.search.filter((s) => s !== '.').length ? [`search ${opts.search.filter((s) => s !== '.').join(' ')}`] : []);
-  if (opts.options?.length) lines = lines.filter((l) => !/^\s*options\s/.test(l)).concat([`options ${opts.options.join(' ')}`]);
-  return lines.join('\n') + '\n';
-}
-
 export function hostsFile(opts: { hostname: string; domainname?: string; ip?: string; aliases?: string[]; extraHosts?: string[] }): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters'];
   for (const h of opts.extraHosts ?? []) {

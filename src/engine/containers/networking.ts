@@ -1,4 +1,3 @@
-import { hostsFile, hostResolvConf, resolvConfWith } from './etc-files.js';
 import type { Container, NetworkingState } from './model.js';
 
 /** What the network layer gives a container before its process starts. */
@@ -21,23 +20,4 @@ export interface ContainerNetworking {
   endpoints?(c: Container): Container['networking']['Networks'];
   /** The container is removed: forget what the network layer recorded for it. */
   forget?(c: Container): void;
-}
-
-/**
- * Networking for `none` and `host` modes only: a fresh namespace with loopback (created by the
- * runtime), or the host's. Used when no network service is configured.
- */
-export class IsolatedNetworking implements ContainerNetworking {
-  async setup(c: Container): Promise<SandboxSetup> {
-    const hc = c.hostConfig;
-    const host = hc.NetworkMode === 'host';
-    const resolv = resolvConfWith(host ? hostResolvConf() : hostResolvConf(), { dns: hc.Dns ?? undefined, search: hc.DnsSearch ?? undefined, options: hc.DnsOptions ?? undefined });
-    return {
-      networking: { Networks: {}, Ports: {}, SandboxKey: '' },
-      hosts: hostsFile({ hostname: c.config.Hostname ?? c.id.slice(0, 12), domainname: c.config.Domainname, extraHosts: hc.ExtraHosts ?? undefined }),
-      resolvConf: resolv,
-    };
-  }
-
-  async teardown(): Promise<void> {}
 }
