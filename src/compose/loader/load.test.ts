@@ -1,6 +1,6 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,8 @@ import type { LoadProjectOptions } from './load.js';
 
 // The fixtures stay in the source tree: compiled tests (dist/src/...) read them from src/.
 const testdata = path.join(path.dirname(fileURLToPath(import.meta.url)).replace(`${path.sep}dist${path.sep}src${path.sep}`, `${path.sep}src${path.sep}`), 'testdata');
+const temps: string[] = [];
+after(() => Promise.all(temps.map((d) => rm(d, { recursive: true, force: true }))));
 const dir = (name: string): string => path.join(testdata, name);
 const load = (name: string, extra: Partial<LoadProjectOptions> = {}) =>
   loadProject({ workingDir: dir(name), environment: { HOME: '/home/tester' }, ...extra });
@@ -91,6 +93,7 @@ describe('loadProject: basic file, interpolation and normalization', () => {
 
   it('warns once per unset variable and substitutes an empty string', async () => {
     const work = await mkdtemp(path.join(tmpdir(), 'berth-compose-'));
+    temps.push(work);
     await writeFile(path.join(work, 'compose.yaml'), 'services:\n  a:\n    image: "x:${NOPE}"\n    command: echo ${NOPE} $$HOME\n');
     const p = await loadProject({ workingDir: work, projectName: 'w', environment: {} });
     assert.equal(p.services.a!.image, 'x:');
@@ -229,6 +232,7 @@ describe('loadProject: errors name the file, line and key', () => {
   });
   it('reports a missing required env_file and skips an optional one', async () => {
     const work = await mkdtemp(path.join(tmpdir(), 'berth-compose-'));
+    temps.push(work);
     await writeFile(
       path.join(work, 'compose.yaml'),
       'services:\n  a:\n    image: x\n    env_file:\n      - path: ./optional.env\n        required: false\n  b:\n    image: x\n    env_file: missing.env\n',
@@ -240,6 +244,7 @@ describe('loadProject: errors name the file, line and key', () => {
 describe('loadProject: more syntax', () => {
   it('normalizes long forms, implicit dependencies and top-level objects', async () => {
     const work = await mkdtemp(path.join(tmpdir(), 'berth-compose-'));
+    temps.push(work);
     await writeFile(
       path.join(work, 'compose.yaml'),
       `services:

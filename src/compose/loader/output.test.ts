@@ -1,4 +1,5 @@
-import { describe, it } from 'node:test';
+import { rm } from 'node:fs/promises';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,8 @@ import type { Service } from './types.js';
 
 // The fixtures stay in the source tree: compiled tests (dist/src/...) read them from src/.
 const testdata = path.join(path.dirname(fileURLToPath(import.meta.url)).replace(`${path.sep}dist${path.sep}src${path.sep}`, `${path.sep}src${path.sep}`), 'testdata');
+const temps: string[] = [];
+after(() => Promise.all(temps.map((d) => rm(d, { recursive: true, force: true }))));
 
 describe('serializeProject', () => {
   it('prints canonical YAML and JSON with sorted services, defaults and Go durations', async () => {
@@ -34,6 +37,7 @@ describe('serializeProject', () => {
     const { tmpdir } = await import('node:os');
     const p = await loadProject({ workingDir: path.join(testdata, 'basic'), environment: {} });
     const work = await mkdtemp(path.join(tmpdir(), 'berth-compose-'));
+    temps.push(work);
     await writeFile(path.join(work, 'compose.yaml'), serializeProject(p));
     const again = await loadProject({ workingDir: work, environment: {} });
     assert.equal(serviceConfigHash(again.services.web!), serviceConfigHash(p.services.web!));
@@ -78,6 +82,7 @@ describe('serviceConfigHash', () => {
     const { mkdtemp, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const work = await mkdtemp(path.join(tmpdir(), 'berth-compose-'));
+    temps.push(work);
     await writeFile(path.join(work, 'a.yaml'), 'services:\n  s:\n    image: x\n    environment: {A: "1", B: "2"}\n    labels: [l=1]\n');
     await writeFile(path.join(work, 'b.yaml'), 'services:\n  s:\n    labels: {l: "1"}\n    environment: [B=2, A=1]\n    image: x\n');
     const a = await loadProject({ workingDir: work, files: ['a.yaml'], projectName: 'p', environment: {} });
