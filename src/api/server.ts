@@ -49,11 +49,30 @@ export function parseHost(spec: string): ParsedHost {
 }
 
 /**
+ * Checks the -H addresses and their TLS settings without opening anything, so a daemon with a
+ * bad listen configuration fails before it touches the host.
+ */
+export function checkListenOptions(options: ListenOptions): void {
+  for (const spec of options.hosts) {
+    const host = parseHost(spec);
+    if (host.kind !== 'tcp') continue;
+    if (options.tls) {
+      if (options.tls.verify && !options.tls.ca) throw new InvalidParameterError('--tlsverify needs --tlscacert to verify client certificates');
+    } else if (!options.allowInsecureTcp) {
+      throw new InvalidParameterError(
+        `refusing to listen on ${spec} without TLS: give --tlsverify --tlscacert --tlscert --tlskey, or --allow-insecure-tcp-without-tls if you really mean it`,
+      );
+    }
+  }
+}
+
+/**
  * Starts one HTTP server per -H address, all dispatching to the same router. Upgrade
  * requests (attach, exec) are routed too, with a ServerResponse bound to the raw socket so
  * handlers can answer errors normally before they hijack the connection.
  */
 export async function listen(router: ApiRouter, options: ListenOptions, log: Logger): Promise<Listener[]> {
+  checkListenOptions(options);
   const listeners: Listener[] = [];
   try {
     for (const spec of options.hosts) listeners.push(await listenOne(router, spec, options, log));
@@ -85,7 +104,6 @@ async function listenOne(router: ApiRouter, spec: string, options: ListenOptions
   if (host.kind === 'tcp') {
     if (options.tls) {
       const tls = options.tls;
-      if (tls.verify && !tls.ca) throw new InvalidParameterError('--tlsverify needs --tlscacert to verify client certificates');
       server = https.createServer({
         cert: readFileSync(tls.cert),
         key: readFileSync(tls.key),
@@ -94,13 +112,9 @@ async function listenOne(router: ApiRouter, spec: string, options: ListenOptions
         rejectUnauthorized: tls.verify,
         minVersion: 'TLSv1.2',
       });
-    } else if (options.allowInsecureTcp) {
+    } else {
       log.warn('serving the Engine API on plain TCP WITHOUT TLS: anyone who can reach this port has root on this host', { host: spec });
       server = http.createServer();
-    } else {
-      throw new InvalidParameterError(
-        `refusing to listen on ${spec} without TLS: give --tlsverify --tlscacert --tlscert --tlskey, or --allow-insecure-tcp-without-tls if you really mean it`,
-      );
     }
   } else {
     server = http.createServer();

@@ -11,7 +11,7 @@ import { registerSystemOpsRoutes } from '../api/routes/system-ops.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { ApiRouter } from '../api/router.js';
-import { listen, type Listener } from '../api/server.js';
+import { checkListenOptions, listen, type Listener } from '../api/server.js';
 import { errorMessage } from '../util/errors.js';
 import { createLogger, setLogLevel } from '../util/log.js';
 import { daemonCommand, resolveConfig, type DaemonConfig } from './config.js';
@@ -28,6 +28,10 @@ export interface RunningDaemon {
 export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   setLogLevel(config.logLevel);
   const log = createLogger();
+  // A bad listen configuration fails before anything is created on the host.
+  const tls = config.tls ? { verify: config.tlsVerify, ca: config.tlsCaCert, cert: config.tlsCert!, key: config.tlsKey! } : undefined;
+  const listenOptions = { hosts: config.hosts, tls, allowInsecureTcp: config.allowInsecureTcp };
+  checkListenOptions(listenOptions);
   mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
   mkdirSync(config.execRoot, { recursive: true, mode: 0o711 });
   const dataLock = DirectoryLock.acquire(config.dataRoot, 'data root');
@@ -50,8 +54,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     registerStatsRoutes(router, engine.containerService, engine.ops.stats);
     router.observe(engine.ops.metrics.observer);
     registerSystemOpsRoutes(router, { events: engine.events, log: log.child({ component: 'api' }), containers: engine.containerService, images: engine.images, snapshots: engine.snapshots, volumes: () => engine?.volumes });
-    const tls = config.tls ? { verify: config.tlsVerify, ca: config.tlsCaCert, cert: config.tlsCert!, key: config.tlsKey! } : undefined;
-    const listeners = await listen(router, { hosts: config.hosts, tls, allowInsecureTcp: config.allowInsecureTcp }, log);
+    const listeners = await listen(router, listenOptions, log);
     await engine.ops.start({ metricsAddr: config.metricsAddr });
     engine.events.publish('daemon', 'start', engine.config.dataRoot);
     const running = engine;

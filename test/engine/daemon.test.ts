@@ -128,6 +128,7 @@ describe('configuration', () => {
     const r = await runDaemon(['--config-file', join(dir, 'none.json'), '--data-root', join(dir, 'd3'), '--exec-root', join(dir, 'e3'), '-H', 'tcp://127.0.0.1:0']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /refusing to listen on tcp:\/\/127\.0\.0\.1:0 without TLS/);
+    assert.equal(existsSync(join(dir, 'd3')), false, 'a refused start creates nothing');
     const port = 20000 + Math.floor(Math.random() * 20000);
     const d = await startTestDaemon({ extraArgs: ['-H', `tcp://127.0.0.1:${port}`, '--allow-insecure-tcp-without-tls'] });
     try {
