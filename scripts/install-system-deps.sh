@@ -10,7 +10,7 @@ if [[ $(id -u) -ne 0 ]]; then echo "run as root" >&2; exit 1; fi
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   runc crun conmon iptables iproute2 tini catatonit zstd util-linux kmod procps psmisc
-  busybox-static debootstrap skopeo tmux file ca-certificates curl
+  busybox-static debootstrap skopeo tmux file ca-certificates curl openssl
   docker.io docker-registry docker-compose etcd-server rsyslog
 )
 missing=()
