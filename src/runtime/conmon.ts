@@ -162,7 +162,8 @@ export async function startConmon(o: ConmonOptions, onAttachReady?: () => Promis
     ...(withAttach ? { _OCI_ATTACHPIPE: '5' } : {}),
   };
   if (process.env.XDG_RUNTIME_DIR) env.XDG_RUNTIME_DIR = process.env.XDG_RUNTIME_DIR;
-  const child: ChildProcess = spawn(conmon, conmonArgs(o), { stdio, env, detached: true });
+  // conmon writes its `oom` marker into its working directory: keep it in the bundle.
+  const child: ChildProcess = spawn(conmon, conmonArgs(o), { stdio, env, detached: true, cwd: o.bundleDir });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (d: string) => (stderr += d));
