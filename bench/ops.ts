@@ -7,12 +7,9 @@
  *     berthd's CPU share. Target: < 10% of one core.
  * Options: --seconds N (measuring interval, default 10), --containers N (default 100).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ensureFixtures, printTable, repoRoot, run, startBerthd, startDockerd, type Daemon } from './lib.js';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { ensureFixtures, printTable, run, startBerthd, startDockerd, type Daemon } from './lib.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -37,29 +34,6 @@ async function cpuShare(pid: number, seconds: number): Promise<number> {
 }
 
 /** berthd from dist when built, else from source through tsx (same code, for development runs). */
-async function berthd(): Promise<Daemon> {
-  if (existsSync(join(repoRoot, 'dist/src/engine/ops/stats.js'))) return startBerthd();
-  const root = await mkdtemp(join(tmpdir(), 'bench-ops-'));
-  const sock = join(root, 'berth.sock');
-  await writeFile(join(root, 'daemon.json'), '{}');
-  const p = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/daemon/run.ts'), '-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--config-file', join(root, 'daemon.json')], { stdio: 'ignore' });
-  for (let i = 0; i < 300 && spawnSync('curl', ['-sf', '--unix-socket', sock, 'http://x/_ping']).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
-  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
-  return {
-    name: 'berthd',
-    host: `unix://${sock}`,
-    env,
-    pid: p.pid!,
-    stop: async () => {
-      const ids = (await run('docker', ['ps', '-aq'], { env }).catch(() => '')).split('\n').filter(Boolean);
-      if (ids.length) await run('docker', ['rm', '-f', ...ids], { env }).catch(() => undefined);
-      p.kill('SIGTERM');
-      await new Promise((r) => p.once('exit', r));
-      await rm(root, { recursive: true, force: true }).catch(() => undefined);
-    },
-  };
-}
-
 /** CPU share of the daemon while `docker logs -f` follows a container printing ~50k lines/s. */
 async function logsFollow(d: Daemon, seconds: number): Promise<{ share: number; linesPerSec: number }> {
   // seq prints 5,000 lines per burst, ten bursts a second.
@@ -100,7 +74,7 @@ export async function main(): Promise<void> {
   const seconds = arg('--seconds', 10);
   const count = arg('--containers', 100);
   const tar = ensureFixtures();
-  const daemons: Daemon[] = [await berthd()];
+  const daemons: Daemon[] = [await startBerthd()];
   const dockerd = await startDockerd();
   if (dockerd) daemons.push(dockerd);
   try {

@@ -47,7 +47,11 @@ export async function readBody(req: IncomingMessage, limit = MAX_JSON_BODY): Pro
  * become 400s that say which field is wrong.
  */
 export async function readJSON<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
-  const raw = await readBody(req);
+  return parseJSONBody(await readBody(req), schema);
+}
+
+/** Validates an already-read JSON body (also used for hijacked requests, whose body Node leaves unread). */
+export function parseJSONBody<T>(raw: Buffer, schema: z.ZodType<T>): T {
   let value: unknown = {};
   if (raw.length > 0 && raw.toString('utf8').trim() !== '') {
     try {

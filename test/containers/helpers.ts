@@ -2,40 +2,14 @@
  * Helpers for the container tests: the real docker CLI against a test berthd, tmux for
  * interactive sessions, and cleanup that leaves no container, mount or tmux session behind.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { eventually, startDaemonWithBusybox, type TestDaemon } from '../helpers/daemon.js';
+import { docker } from '../helpers/docker.js';
 
 const execFileP = promisify(execFile);
 
-export interface DockerResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the docker CLI; `input` is piped to its stdin (otherwise stdin is closed). */
-export function docker(d: TestDaemon, args: string[], opts: { input?: string | Buffer } = {}): Promise<DockerResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, { env: d.dockerEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input);
-  });
-}
-
-/** docker that must succeed; returns stdout. */
-export async function dockerOk(d: TestDaemon, args: string[], opts: { input?: string | Buffer } = {}): Promise<string> {
-  const r = await docker(d, args, opts);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
+export { docker, dockerOk, type DockerResult } from '../helpers/docker.js';
 export { eventually };
 
 /** A daemon with busybox imported. */

@@ -7,7 +7,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { z } from 'zod';
 import { InvalidParameterError } from '../../util/errors.js';
-import { describeZodError, type RequestContext } from '../http.js';
+import { parseJSONBody, type RequestContext } from '../http.js';
 
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
@@ -122,16 +122,5 @@ export async function readUpgradeBody(ctx: RequestContext, limit = 1024 * 1024):
 
 /** Parses a JSON upgrade-request body with a zod schema (empty = `{}`). */
 export async function readUpgradeJSON<T>(ctx: RequestContext, schema: z.ZodType<T>): Promise<T> {
-  const raw = await readUpgradeBody(ctx);
-  let value: unknown = {};
-  if (raw.length > 0 && raw.toString('utf8').trim() !== '') {
-    try {
-      value = JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      throw new InvalidParameterError(`malformed JSON in request body: ${(err as Error).message}`);
-    }
-  }
-  const parsed = schema.safeParse(value ?? {});
-  if (!parsed.success) throw new InvalidParameterError(`invalid request body: ${describeZodError(parsed.error)}`);
-  return parsed.data;
+  return parseJSONBody(await readUpgradeBody(ctx), schema);
 }
