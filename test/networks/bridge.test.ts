@@ -4,12 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import { listLinks } from '../../src/sys/ip.js';
 import { NetworkService } from '../../src/engine/networks/service.js';
+import { bridgeNameFor } from '../../src/engine/networks/naming.js';
 import { bb, bbOk, globalState, hostAddress, httpGet, leaked, makeOutside, ourRules, startHttpd, startService, waitFor, type GlobalState, type Harness, type Outside } from './helpers.js';
 import { runTool } from '../../src/sys/ip.js';
 
@@ -80,6 +81,29 @@ describe('bridge networks', () => {
     await h.svc.releaseSandbox(b.id);
     await h.svc.remove('front');
     await assert.rejects(async () => h.svc.inspect('front'), /network front not found/);
+  });
+
+  it('keeps the gateway MAC fixed when ports with lower MACs join the bridge', async () => {
+    await h.svc.create({ Name: 'steady' });
+    const a = await container('first', 'steady');
+    const dev = bridgeNameFor(h.svc.inspect('steady').Id);
+    const macOf = async () => (await readFile(`/sys/class/net/${dev}/address`, 'utf8')).trim();
+    const before = await macOf();
+    assert.equal((await readFile(`/sys/class/net/${dev}/addr_assign_type`, 'utf8')).trim(), '3', 'the MAC is set, not inherited from a port');
+    // The lowest locally administered unicast MAC: an inheriting bridge would take it at once.
+    const low = `bl${h.tag}`;
+    await runTool('ip', ['link', 'add', 'name', low, 'address', '02:00:00:00:00:01', 'type', 'veth', 'peer', 'name', `${low}p`]);
+    try {
+      await runTool('ip', ['link', 'set', 'dev', low, 'master', dev, 'up']);
+      const b = await container('second', 'steady');
+      assert.equal(await macOf(), before);
+      assert.ok(await bbOk(a.netns, 'ping', '-c1', '-W2', a.ep.Gateway), 'members still reach the gateway');
+      assert.ok(await bbOk(b.netns, 'ping', '-c1', '-W2', a.ep.IPAddress));
+      for (const c of [a, b]) await h.svc.releaseSandbox(c.id);
+    } finally {
+      await runTool('ip', ['link', 'del', 'dev', low]).catch(() => undefined);
+    }
+    await h.svc.remove('steady');
   });
 
   it('honours static IPs and refuses overlaps', async () => {

@@ -3,6 +3,8 @@
  * host plus one inside the sandbox, whatever the number of steps; a new sandbox folds the
  * inside part into the process that creates its namespace (vethInsideLines).
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ipBatch, listAddresses } from '../../sys/ip.js';
 import { writeSysctl } from '../../sys/sysctl.js';
 
@@ -13,12 +15,34 @@ export interface BridgeSpec {
   mtu?: number;
 }
 
-/** Creates the bridge, or fixes up an existing one (reconcile): address, up, route_localnet. */
+/** A stable, locally administered unicast MAC for a bridge, from its name. */
+export function bridgeMac(name: string): string {
+  const h = createHash('sha256').update(name).digest();
+  h[0] = (h[0]! & 0xfc) | 0x02;
+  return [...h.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** NET_ADDR_SET in /sys/class/net/<dev>/addr_assign_type: the MAC was given, not inherited. */
+function macIsSet(dev: string): boolean {
+  try {
+    return readFileSync(`/sys/class/net/${dev}/addr_assign_type`, 'utf8').trim() === '3';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates the bridge, or fixes up an existing one (reconcile): MAC, address, up, route_localnet.
+ * The MAC is always set explicitly: a bridge without one takes the lowest MAC of its ports, so
+ * a container joining would change the gateway's MAC under the running ones, whose ARP entries
+ * then point nowhere until they expire (seconds of lost DNS and traffic).
+ */
 export async function ensureBridge(spec: BridgeSpec): Promise<void> {
   const links = await listAddresses();
   const existing = links.find((l) => l.ifname === spec.name);
   const lines: string[] = [];
-  if (!existing) lines.push(`link add name ${spec.name}${spec.mtu ? ` mtu ${spec.mtu}` : ''} type bridge`);
+  if (!existing) lines.push(`link add name ${spec.name} address ${bridgeMac(spec.name)}${spec.mtu ? ` mtu ${spec.mtu}` : ''} type bridge`);
+  else if (!macIsSet(spec.name)) lines.push(`link set dev ${spec.name} address ${existing.address ?? bridgeMac(spec.name)}`);
   const [gw, len] = spec.gatewayCidr.split('/');
   const has = existing?.addr_info?.some((a) => a.family === 'inet' && a.local === gw && String(a.prefixlen) === len);
   if (!has) lines.push(`addr add ${spec.gatewayCidr} dev ${spec.name}`);
