@@ -5,10 +5,11 @@
  * to `compose` itself and come before the subcommand, as with `docker compose`.
  */
 import { Command, Option } from 'commander';
-import { loadProject, serializeProject, serviceConfigHash, type Project } from '../../compose/loader/index.js';
+import { loadProject, serializeProject, type Project } from '../../compose/loader/index.js';
 import {
   buildService,
   ComposeApi,
+  configHash,
   ComposeEngineError,
   containerOf,
   createOneoff,
@@ -352,7 +353,7 @@ export function registerComposeCommand(program: Command, getCli?: CliFactory): v
         else if (o.networks) text = lines(Object.keys(project.networks));
         else if (o.profiles) text = lines([...new Set([...Object.values(project.services), ...Object.values(project.disabledServices)].flatMap((x) => x.profiles ?? []))].sort());
         else if (o.images) text = lines(Object.values(project.services).map((x) => imageName(project, x)));
-        else if (o.hash) text = lines(Object.values(project.services).filter((x) => o.hash === '*' || o.hash!.split(',').includes(x.name)).map((x) => `${x.name} ${serviceConfigHash(x)}`));
+        else if (o.hash) text = lines(Object.values(project.services).filter((x) => o.hash === '*' || o.hash!.split(',').includes(x.name)).map((x) => `${x.name} ${configHash(project, x)}`));
         else text = serializeProject(project, o.format);
         if (o.output) {
           const { writeFile } = await import('node:fs/promises');

@@ -3,7 +3,7 @@
  * reaches berthd only through BerthClient, with Docker's request and response shapes.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ApiError, type BerthClient, type JSONMessage } from '../../client/client.js';
 
 const enc = encodeURIComponent;
@@ -97,6 +97,13 @@ export class ComposeApi {
 
   private async post(path: string, query?: Record<string, string | number | boolean | undefined>, body?: unknown): Promise<void> {
     const res = await this.client.call('POST', path, { query, body });
+    res.resume();
+  }
+
+  /** `PUT /containers/{id}/archive`: extracts a tar into the directory `path` of the container. */
+  async putArchive(id: string, path: string, archive: Buffer): Promise<void> {
+    // A Buffer body would be sent as JSON; a stream goes as application/x-tar.
+    const res = await this.client.call('PUT', `/containers/${enc(id)}/archive`, { query: { path }, body: Readable.from([archive]) });
     res.resume();
   }
 

@@ -95,7 +95,7 @@ function mounts(project: Project, service: Service): { binds: string[]; mounts: 
   const files = (refs: ServiceFileRef[] | undefined, kind: 'secrets' | 'configs') => {
     for (const ref of refs ?? []) {
       const def = project[kind][ref.source];
-      if (!def?.file) continue; // environment/content sources are copied in after create
+      if (!def?.file) continue; // environment/content sources are copied in after create (injected-files.ts)
       list.push({ Type: 'bind', Source: path.resolve(project.workingDir, def.file), Target: fileTarget(ref, kind), ReadOnly: true });
     }
   };

@@ -6,12 +6,13 @@
  *   - missing numbers are created;
  *   - everything not running is started (secondary networks are connected first).
  */
-import { serviceConfigHash, type Service } from '../loader/index.js';
+import type { Service } from '../loader/index.js';
 import { progress } from '../progress/index.js';
 import type { ContainerSummary } from './api.js';
 import { containerSpec, type ContainerSpec } from './container-spec.js';
 import { ComposeEngineError, inParallel, type ComposeContext } from './context.js';
 import type { ResolvedImage } from './images.js';
+import { configHash, copyInjectedFiles } from './injected-files.js';
 import { LABEL } from './labels.js';
 import { isRunning, nameOf, numberOf, projectContainers } from './observed.js';
 
@@ -61,9 +62,20 @@ export function linkAliases(ctx: ComposeContext, service: Service): string[] {
   return out;
 }
 
-async function createFromSpec(ctx: ComposeContext, spec: ContainerSpec): Promise<string> {
+/**
+ * Creates the container, connects its other networks and copies its environment/content
+ * secrets and configs in. A container left without them would look up to date to the next
+ * `up` (its config hash matches), so a failure removes it.
+ */
+export async function createFromSpec(ctx: ComposeContext, service: Service, spec: ContainerSpec): Promise<string> {
   const id = await ctx.api.createContainer(spec.name, spec.body);
-  for (const extra of spec.extraNetworks) await ctx.api.connectNetwork(extra.network, id, extra.endpoint);
+  try {
+    for (const extra of spec.extraNetworks) await ctx.api.connectNetwork(extra.network, id, extra.endpoint);
+    await copyInjectedFiles(ctx, service, id);
+  } catch (err) {
+    await ctx.api.removeContainer(id, { force: true }).catch(() => undefined);
+    throw err;
+  }
   return id;
 }
 
@@ -74,7 +86,7 @@ export async function specFor(ctx: ComposeContext, service: Service, number: num
     number,
     image: image.ref,
     imageId: image.id,
-    configHash: serviceConfigHash(service),
+    configHash: configHash(ctx.project, service),
     // Listing the project is only worth it when the service refers to another one.
     resolveService: service.network_mode?.startsWith('service:') || service.volumes_from?.length ? await serviceResolver(ctx) : () => undefined,
     linkAliases: linkAliases(ctx, service),
@@ -83,11 +95,11 @@ export async function specFor(ctx: ComposeContext, service: Service, number: num
   return spec;
 }
 
-function mustRecreate(c: ContainerSummary, service: Service, o: ConvergeOptions): boolean {
+function mustRecreate(ctx: ComposeContext, c: ContainerSummary, service: Service, o: ConvergeOptions): boolean {
   if (o.recreate === 'never') return false;
   if (o.recreate === 'force') return true;
   const labels = c.Labels ?? {};
-  return labels[LABEL.configHash] !== serviceConfigHash(service) || (Boolean(o.image.id) && labels[LABEL.image] !== undefined && labels[LABEL.image] !== o.image.id);
+  return labels[LABEL.configHash] !== configHash(ctx.project, service) || (Boolean(o.image.id) && labels[LABEL.image] !== undefined && labels[LABEL.image] !== o.image.id);
 }
 
 async function removeContainer(ctx: ComposeContext, service: Service, c: ContainerSummary, timeout?: number): Promise<void> {
@@ -109,7 +121,7 @@ async function recreate(ctx: ComposeContext, service: Service, c: ContainerSumma
   if (isRunning(c)) await ctx.api.stopContainer(c.Id, stopTimeout(service, o.timeout));
   await ctx.api.renameContainer(c.Id, `${c.Id.slice(0, 12)}_${name}`);
   const spec = await specFor(ctx, service, numberOf(c) || 1, o.image, { [LABEL.replace]: c.Id });
-  const created = await createFromSpec(ctx, spec);
+  const created = await createFromSpec(ctx, service, spec);
   await ctx.api.removeContainer(c.Id, { force: true });
   ctx.progress.event(progress.done(id, 'Recreated'));
   return created;
@@ -120,7 +132,7 @@ async function create(ctx: ComposeContext, service: Service, number: number, o: 
   const id = `Container ${spec.name}`;
   ctx.progress.event(progress.working(id, 'Creating'));
   try {
-    const created = await createFromSpec(ctx, spec);
+    const created = await createFromSpec(ctx, service, spec);
     ctx.progress.event(progress.done(id, 'Created'));
     return { id: created, name: spec.name };
   } catch (err) {
@@ -165,7 +177,7 @@ export async function convergeService(ctx: ComposeContext, service: Service, o: 
   let changed = false;
   const result: Array<{ number: number; id: string }> = [];
   await inParallel(keep, async (c) => {
-    if (mustRecreate(c, service, o)) {
+    if (mustRecreate(ctx, c, service, o)) {
       const created = await recreate(ctx, service, c, o);
       names.set(created, nameOf(c));
       toStart.push(created);

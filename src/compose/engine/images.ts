@@ -3,6 +3,8 @@
  * pull the others when missing (or per `pull_policy`). Returns, per service, the reference to
  * run and its image ID (which goes into `com.docker.compose.image`).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { contextTar } from '../../engine/build/context/tar.js';
 import type { JSONMessage } from '../../client/client.js';
@@ -39,16 +41,44 @@ function buildArgs(service: Service, env: Record<string, string>): Record<string
 }
 
 /** Builds one service's image with the legacy builder; returns its ID. */
-export async function buildService(ctx: ComposeContext, service: Service, o: { noCache?: boolean; pull?: boolean; quiet?: boolean } = {}): Promise<string> {
+export async function buildService(ctx: ComposeContext, service: Service, o: BuildOptions = {}): Promise<string> {
   const build = service.build;
   if (!build) throw new ComposeEngineError(`service "${service.name}" has no build section`);
-  if (build.dockerfile_inline) throw new ComposeEngineError(`service "${service.name}": build.dockerfile_inline is not supported yet`);
+  const contextDir = path.resolve(ctx.project.workingDir, build.context);
+  if (build.dockerfile_inline === undefined) return buildFrom(ctx, service, { contextDir, dockerfile: build.dockerfile ? path.resolve(contextDir, build.dockerfile) : undefined }, o);
+  const inline = await inlineDockerfile(build.dockerfile_inline);
+  try {
+    return await buildFrom(ctx, service, { contextDir, dockerfile: inline.path }, o);
+  } finally {
+    await inline.remove();
+  }
+}
+
+interface BuildOptions {
+  noCache?: boolean;
+  pull?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * `build.dockerfile_inline`: the text is written to a file outside the context, so contextTar
+ * adds it under a private random name (`.dockerfile.<hex>`) that no context file can clash
+ * with, and the build is told to use that name. Removed once the build is done.
+ */
+async function inlineDockerfile(text: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'berth-dockerfile-inline-'));
+  const file = path.join(dir, 'Dockerfile');
+  await writeFile(file, text);
+  return { path: file, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** One build: the context (with `dockerfile`, a host path, or <context>/Dockerfile) → the image ID. */
+async function buildFrom(ctx: ComposeContext, service: Service, source: { contextDir: string; dockerfile?: string }, o: BuildOptions): Promise<string> {
+  const build = service.build!;
   const tag = imageName(ctx.project, service);
   const id = `Service ${service.name}`;
   ctx.progress.event(progress.working(id, 'Building'));
-  const contextDir = path.resolve(ctx.project.workingDir, build.context);
-  const dockerfile = build.dockerfile ? path.resolve(contextDir, build.dockerfile) : undefined;
-  const tar = await contextTar({ contextDir, dockerfile, secrets: [] });
+  const tar = await contextTar({ ...source, secrets: [] });
   const query: Record<string, string | string[] | undefined> = {
     t: [tag, ...(build.tags ?? [])],
     dockerfile: tar.dockerfileName,

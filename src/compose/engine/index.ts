@@ -5,6 +5,7 @@ export { ComposeEngineError, type ComposeContext } from './context.js';
 export { LABEL, COMPOSE_VERSION, projectFilter } from './labels.js';
 export { containerName, imageName } from './names.js';
 export { containerSpec } from './container-spec.js';
+export { configHash } from './injected-files.js';
 export { up, selectServices, type UpOptions } from './up.js';
 export { down, type DownOptions } from './down.js';
 export { convergeService, desiredScale, type RecreatePolicy } from './convergence.js';

@@ -4,12 +4,13 @@
  * overrides. Its dependencies are brought up first unless `--no-deps`.
  */
 import { randomBytes } from 'node:crypto';
-import { serviceConfigHash, type Service } from '../loader/index.js';
+import type { Service } from '../loader/index.js';
 import { containerSpec } from './container-spec.js';
 import { ComposeEngineError, type ComposeContext } from './context.js';
 import { ensureImages } from './images.js';
 import { ensureResources } from './resources.js';
-import { serviceResolver } from './convergence.js';
+import { createFromSpec, serviceResolver } from './convergence.js';
+import { configHash } from './injected-files.js';
 import { up } from './up.js';
 
 export interface RunOptions {
@@ -69,7 +70,7 @@ export async function createOneoff(ctx: ComposeContext, o: RunOptions): Promise<
     number: 1,
     image: image.ref,
     imageId: image.id,
-    configHash: serviceConfigHash(service),
+    configHash: configHash(ctx.project, service),
     resolveService: await serviceResolver(ctx),
     oneoff: { slug, name },
   });
@@ -82,7 +83,6 @@ export async function createOneoff(ctx: ComposeContext, o: RunOptions): Promise<
   spec.body.AttachStdin = o.interactive;
   spec.body.StdinOnce = o.interactive;
   spec.body.HostConfig.AutoRemove = false;
-  const id = await ctx.api.createContainer(name, spec.body);
-  for (const extra of spec.extraNetworks) await ctx.api.connectNetwork(extra.network, id, extra.endpoint);
+  const id = await createFromSpec(ctx, service, spec);
   return { id, name, tty: o.tty };
 }

@@ -7,7 +7,8 @@ import type { Service } from './types.js';
  * resolved definition. Like compose's ServiceHash it leaves out what does not change the
  * container itself, so scaling, changing the pull policy or the build recipe, or reordering
  * dependencies does not recreate it: build, pull_policy, scale, deploy.replicas, depends_on
- * and profiles.
+ * and profiles. Secrets and configs given by `environment:`/`content:` hold data the service
+ * does not; the engine folds it in for the container label (engine/injected-files.ts).
  */
 export function serviceConfigHash(service: Service): string {
   const { build: _build, pull_policy: _pull, scale: _scale, depends_on: _deps, profiles: _profiles, ...rest } = service;
