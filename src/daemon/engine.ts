@@ -151,6 +151,7 @@ export class Engine {
       cgroupParent: cgroupParent(engine.instance),
       mountsFor: (c) => mounts.mountsFor(c),
       onRemove: (c, o) => mounts.onRemove(c, o),
+      mountsSettled: () => mounts.settled(),
       checkCreate: (c) => {
         // Docker records the effective log driver (the daemon's default when none was asked for).
         const log = validateLogConfig(c.hostConfig.LogConfig, { driver: config.logDriver, opts: config.logOpts });

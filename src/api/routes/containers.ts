@@ -61,11 +61,11 @@ const CreateBody = z
   .passthrough();
 
 export function registerContainerRoutes(router: ApiRouter, containers: ContainerService, images: ImageService): void {
-  router.get('/containers/json', ({ res, query }) => {
+  router.get('/containers/json', async ({ res, query }) => {
     sendJSON(
       res,
       200,
-      listContainers(containers, images, { all: queryBool(query, 'all'), limit: queryInt(query, 'limit'), size: queryBool(query, 'size'), filters: queryFilters(query) }),
+      await listContainers(containers, images, { all: queryBool(query, 'all'), limit: queryInt(query, 'limit'), size: queryBool(query, 'size'), filters: queryFilters(query) }),
     );
   });
 
@@ -79,9 +79,9 @@ export function registerContainerRoutes(router: ApiRouter, containers: Container
     sendJSON(res, 201, await containers.create(body, { name }));
   });
 
-  router.get('/containers/:id/json', ({ res, params, query }) => {
+  router.get('/containers/:id/json', async ({ res, params, query }) => {
     const c = containers.store.mustFind(params.id!);
-    sendJSON(res, 200, inspectContainer(containers, images, c, { size: queryBool(query, 'size') }));
+    sendJSON(res, 200, await inspectContainer(containers, images, c, { size: queryBool(query, 'size') }));
   });
 
   router.post('/containers/:id/start', async ({ res, params, query }) => {

@@ -2,18 +2,12 @@
  * Container filesystem operations: `docker cp` (stat, archive, extract), export, diff and
  * commit.
  *
- * Reaching into a container's root filesystem from the host, safely:
- *
- * `resolveInRoot` walks a path one component at a time with lstat, resolving every symlink
- * (absolute or relative) as if `root` were `/`: `..` never climbs above the root, and a link
- * to `/` or `../../..` lands on the container's root, never on the host's.
- *
- * `openContainerRoot` gives the merged root: the live mount of a running container, or a
- * temporary mount of the container's snapshot (released by the caller) for a stopped one.
+ * docker cp works on the container's filesystem as its processes see it, volumes and bind
+ * mounts included, with every symlink resolved inside the container: see fs-view.ts.
+ * Export, diff and commit work on the root filesystem alone, as Docker's do.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
-import { lstat, mkdir, readdir, readlink, rmdir } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,102 +15,15 @@ import * as tar from 'tar-stream';
 import type { ContainerConfig } from '../../api/types/container.js';
 import { changes, diffUpperDir, type Change } from '../../store/layers/diff.js';
 import { unpackLayer } from '../../store/layers/unpack.js';
-import { mountRootfs, unmountRootfs } from '../../store/snapshots/rootfs.js';
-import { BerthError, InvalidParameterError, NotFoundError } from '../../util/errors.js';
+import { InvalidParameterError, NotFoundError } from '../../util/errors.js';
 import { applyChanges } from '../images/changes.js';
 import { storeImageBlobs } from '../images/import.js';
 import { chainIds } from '../images/layers.js';
 import { MediaTypes, type Descriptor, type ImageConfig, type ImageRuntimeConfig } from '../images/oci.js';
 import { formatReference, parseReference, validateTag } from '../images/reference.js';
 import type { ImageService } from '../images/service.js';
-import type { Container } from './model.js';
+import { openContainerRoot, openContainerView, resolveInView, type ContainerView, type ResolvedPath } from './fs-view.js';
 import type { ContainerService } from './service.js';
-
-const MAX_SYMLINKS = 255;
-
-export interface ResolvedPath {
-  /** The resolved path inside the container (absolute, clean). */
-  inside: string;
-  /** The same path on the host (under the root). */
-  host: string;
-}
-
-/**
- * Resolves `path` inside `root`. Symlinks in every component but the last are followed; the
- * last is followed only with `followFinal`. Missing components are fine (the result just
- * does not exist).
- */
-export async function resolveInRoot(root: string, path: string, opts: { followFinal: boolean }): Promise<ResolvedPath> {
-  let links = 0;
-  const resolved: string[] = [];
-  let pending = posix.normalize(`/${path}`).split('/').filter((p) => p !== '' && p !== '.');
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const isLast = pending.length === 0;
-    const host = join(root, ...resolved, part);
-    let st;
-    try {
-      st = await lstat(host);
-    } catch {
-      // Missing: the rest cannot contain links.
-      resolved.push(part, ...pending.filter((p) => p !== '..'));
-      break;
-    }
-    if (st.isSymbolicLink() && (!isLast || opts.followFinal)) {
-      if (++links > MAX_SYMLINKS) throw new InvalidParameterError(`too many levels of symbolic links in ${path}`);
-      const target = await readlink(host);
-      if (target.startsWith('/')) resolved.length = 0;
-      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
-      continue;
-    }
-    resolved.push(part);
-  }
-  const inside = `/${resolved.join('/')}`;
-  return { inside, host: join(root, ...resolved) };
-}
-
-export interface ContainerRoot {
-  path: string;
-  release(): Promise<void>;
-}
-
-/** Serializes temporary mounts per container (two overlays on one upper dir must not coexist). */
-const tempMounts = new Map<string, Promise<void>>();
-
-export async function openContainerRoot(service: ContainerService, c: Container): Promise<ContainerRoot> {
-  const cur = service.store.get(c.id) ?? c;
-  if (cur.state.Running) return { path: service.rootfsPath(c.id), release: async () => undefined };
-  while (tempMounts.has(c.id)) await tempMounts.get(c.id);
-  let done!: () => void;
-  tempMounts.set(c.id, new Promise<void>((r) => (done = r)));
-  const target = `${service.rootfsPath(c.id)}.files-${randomBytes(4).toString('hex')}`;
-  const finish = async () => {
-    await unmountRootfs(target).catch(() => undefined);
-    await rmdir(target).catch(() => undefined);
-    tempMounts.delete(c.id);
-    done();
-  };
-  try {
-    await mkdir(target, { recursive: true });
-    await mountRootfs(service.deps.snapshots.mounts(cur.snapshotKey), target);
-  } catch (err) {
-    await finish();
-    throw err;
-  }
-  let released = false;
-  return {
-    path: target,
-    release: async () => {
-      if (released) return;
-      released = true;
-      await finish();
-    },
-  };
-}
 
 // ---------------------------------------------------------------- stat and archive (docker cp)
 
@@ -150,8 +57,8 @@ function wantsDirectory(path: string): boolean {
   return path.endsWith('/') || path.endsWith('/.');
 }
 
-async function statResolved(root: string, path: string): Promise<{ stat: PathStat; resolved: ResolvedPath; st: Stats }> {
-  const resolved = await resolveInRoot(root, path, { followFinal: wantsDirectory(path) });
+async function statResolved(view: ContainerView, path: string): Promise<{ stat: PathStat; resolved: ResolvedPath; st: Stats }> {
+  const resolved = await resolveInView(view, path, { followFinal: wantsDirectory(path) });
   let st: Stats;
   try {
     st = await lstat(resolved.host);
@@ -159,7 +66,7 @@ async function statResolved(root: string, path: string): Promise<{ stat: PathSta
     throw new NotFoundError(`Could not find the file ${path} in container`);
   }
   let linkTarget = '';
-  if (st.isSymbolicLink()) linkTarget = (await resolveInRoot(root, resolved.inside, { followFinal: true })).inside;
+  if (st.isSymbolicLink()) linkTarget = (await resolveInView(view, resolved.inside, { followFinal: true })).inside;
   const name = path.endsWith('/.') ? '.' : posix.basename(posix.normalize(`/${path}`)) || '/';
   return { stat: { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget }, resolved, st };
 }
@@ -167,11 +74,11 @@ async function statResolved(root: string, path: string): Promise<{ stat: PathSta
 /** `HEAD /containers/{id}/archive`. */
 export async function statContainerPath(service: ContainerService, ref: string, path: string): Promise<PathStat> {
   const c = service.store.mustFind(ref);
-  const root = await openContainerRoot(service, c);
+  const { view, release } = await openContainerView(service, c);
   try {
-    return (await statResolved(root.path, path).catch(notFoundIn(path, ref))).stat;
+    return (await statResolved(view, path).catch(notFoundIn(path, ref))).stat;
   } finally {
-    await root.release();
+    await release();
   }
 }
 
@@ -184,12 +91,21 @@ function notFoundIn(path: string, ref: string): (err: unknown) => never {
 
 type PackHeader = Omit<Partial<tar.Header>, 'pax'> & { name: string };
 
+export interface PackOptions {
+  /**
+   * Paths below `hostPath` (relative, e.g. `data` or `var/lib/db`) whose content comes from
+   * another host path: the container's mounts inside the tree being archived.
+   */
+  mounts?: ReadonlyMap<string, string>;
+}
+
 /**
  * A tar of `hostPath` (file or tree) whose entries start with `rebase` (the requested name),
  * streamed as it is read. `onEnd` runs once the tar is finished or abandoned.
  */
-export function packPath(hostPath: string, rebase: string, onEnd: () => Promise<void>): Readable {
+export function packPath(hostPath: string, rebase: string, onEnd: () => Promise<void>, opts: PackOptions = {}): Readable {
   const pack = tar.pack();
+  const mounts = opts.mounts ?? new Map<string, string>();
   const add = (header: PackHeader, file?: string): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
@@ -202,12 +118,16 @@ export function packPath(hostPath: string, rebase: string, onEnd: () => Promise<
     });
   const headerOf = (st: Stats, name: string): PackHeader => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, uname: '', gname: '' });
 
-  async function walk(path: string, name: string): Promise<void> {
+  /** `rel` is the path below hostPath (for mounts), `name` the entry name (rebased). */
+  async function walk(path: string, name: string, rel: string): Promise<void> {
     const st = await lstat(path);
     if (st.isDirectory()) {
       if (name !== '') await add({ ...headerOf(st, `${name}/`), type: 'directory' });
       const names = (await readdir(path)).sort();
-      for (const child of names) await walk(join(path, child), name === '' ? child : `${name}/${child}`);
+      for (const child of names) {
+        const childRel = rel === '' ? child : `${rel}/${child}`;
+        await walk(mounts.get(childRel) ?? join(path, child), name === '' ? child : `${name}/${child}`, childRel);
+      }
     } else if (st.isSymbolicLink()) {
       await add({ ...headerOf(st, name), type: 'symlink', linkname: await readlink(path) });
     } else if (st.isFile()) {
@@ -230,7 +150,7 @@ export function packPath(hostPath: string, rebase: string, onEnd: () => Promise<
   };
   out.once('close', end);
   out.once('end', end);
-  walk(hostPath, rebase).then(
+  walk(hostPath, rebase, '').then(
     () => pack.finalize(),
     (err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))),
   );
@@ -244,14 +164,15 @@ export function packPath(hostPath: string, rebase: string, onEnd: () => Promise<
 /** `GET /containers/{id}/archive`: the stat and a tar of the path (the mount is held until the tar ends). */
 export async function archiveContainerPath(service: ContainerService, ref: string, path: string): Promise<{ stat: PathStat; stream: Readable }> {
   const c = service.store.mustFind(ref);
-  const root = await openContainerRoot(service, c);
+  const { view, release } = await openContainerView(service, c);
   try {
-    const { stat, resolved } = await statResolved(root.path, path).catch(notFoundIn(path, ref));
+    const { stat, resolved, st } = await statResolved(view, path).catch(notFoundIn(path, ref));
     // The requested name, not the link target's, starts the entries (as Docker's rebase).
     const rebase = stat.name === '/' ? '' : stat.name;
-    return { stat, stream: packPath(resolved.host, rebase, () => root.release()) };
+    const mounts = st.isDirectory() ? view.mountsBelow(resolved.inside) : undefined;
+    return { stat, stream: packPath(resolved.host, rebase, release, { mounts }) };
   } catch (err) {
-    await root.release();
+    await release();
     throw err;
   }
 }
@@ -264,15 +185,16 @@ export interface ExtractOptions {
 
 /**
  * `PUT /containers/{id}/archive`: extracts a tar into a directory of the container. The
- * directory is resolved inside the container root; entries are applied with the layer
- * unpacker in plain mode, which refuses `..`, absolute names and writes through symlinks.
+ * directory is resolved in the container's view (it may be in a volume or bind mount);
+ * entries are applied with the layer unpacker in plain mode, which refuses `..`, absolute
+ * names and writes through symlinks. Entries that fall on a mount point below the directory
+ * go into that mount, as they would in the container.
  */
 export async function extractToContainer(service: ContainerService, ref: string, path: string, tarStream: Readable, _opts: ExtractOptions = {}): Promise<void> {
   const c = service.store.mustFind(ref);
-  if (c.hostConfig.ReadonlyRootfs) throw new ForbiddenWrite(`container rootfs is marked read-only`);
-  const root = await openContainerRoot(service, c);
+  const { view, release } = await openContainerView(service, c);
   try {
-    const resolved = await resolveInRoot(root.path, path, { followFinal: true });
+    const resolved = await resolveInView(view, path, { followFinal: true });
     let st: Stats;
     try {
       st = await lstat(resolved.host);
@@ -280,16 +202,15 @@ export async function extractToContainer(service: ContainerService, ref: string,
       throw new NotFoundError(`Could not find the file ${path} in container ${ref}`);
     }
     if (!st.isDirectory()) throw new InvalidParameterError(`extraction point is not a directory`);
-    await unpackLayer(tarStream, { target: resolved.host, mode: 'plain' });
+    view.checkWritable(resolved.inside);
+    await unpackLayer(tarStream, {
+      target: resolved.host,
+      mode: 'plain',
+      mountPoint: (rel) => view.writableMountPoint(posix.join(resolved.inside, rel)),
+    });
   } finally {
     tarStream.resume();
-    await root.release();
-  }
-}
-
-class ForbiddenWrite extends BerthError {
-  constructor(message: string) {
-    super(403, 'BERTH_FORBIDDEN', message);
+    await release();
   }
 }
 

@@ -38,6 +38,8 @@ export interface ContainerServiceDeps {
   cgroupParent: string;
   /** Extra hooks: volumes and mounts resolved by the volume service at start. */
   mountsFor?: (c: Container) => Promise<import('../../runtime/spec/oci-types.js').OciMount[]>;
+  /** Resolves once the mounts of containers just created are recorded (they are, in the background). */
+  mountsSettled?: () => Promise<void>;
   /** Called when a container is removed (anonymous volumes etc.). */
   onRemove?: (c: Container, opts: { volumes: boolean }) => Promise<void>;
   /**

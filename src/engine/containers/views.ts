@@ -7,6 +7,7 @@ import { matchLabels } from '../images/views.js';
 import { humanStatus, type Container } from './model.js';
 import { mountPointView, readMountRecord } from './mounts.js';
 import type { ContainerService } from './service.js';
+import { containerSizes } from './sizes.js';
 
 export const CONTAINER_LIST_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'] as const;
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
@@ -47,8 +48,8 @@ function ancestorMatches(images: ImageService, c: Container, wanted: string): bo
   }
 }
 
-/** `GET /containers/json`. */
-export function listContainers(svc: ContainerService, images: ImageService, opts: { all: boolean; limit?: number; size: boolean; filters: Map<string, string[]> }): Record<string, unknown>[] {
+/** `GET /containers/json`; with `size`, each entry has SizeRw and SizeRootFs (walking every writable layer). */
+export async function listContainers(svc: ContainerService, images: ImageService, opts: { all: boolean; limit?: number; size: boolean; filters: Map<string, string[]> }): Promise<Record<string, unknown>[]> {
   const f = opts.filters;
   checkFilters(f, CONTAINER_LIST_FILTERS);
   for (const s of f.get('status') ?? []) if (!STATUSES.includes(s)) throw new InvalidParameterError(`invalid filter 'status=${s}'`);
@@ -62,6 +63,7 @@ export function listContainers(svc: ContainerService, images: ImageService, opts
   const since = ref('since');
   const showAll = opts.all || f.has('status') || f.has('exited') || before !== undefined || since !== undefined || (opts.limit ?? 0) > 0;
   const out: Record<string, unknown>[] = [];
+  const shown: Container[] = [];
   for (const c of all) {
     if (!showAll && !c.state.Running && c.state.Status !== 'restarting') continue;
     const created = Date.parse(c.created);
@@ -90,7 +92,12 @@ export function listContainers(svc: ContainerService, images: ImageService, opts
     const expose = f.get('expose');
     if (expose && !expose.some((p) => portsList(c).some((pp) => String(pp.PrivatePort) === p.split('/')[0]))) continue;
     out.push(summary(svc, images, c));
+    shown.push(c);
     if (opts.limit && opts.limit > 0 && out.length >= opts.limit) break;
+  }
+  if (opts.size) {
+    const sizes = await Promise.all(shown.map((c) => containerSizes(svc.deps.snapshots, c)));
+    sizes.forEach((s, i) => Object.assign(out[i]!, s));
   }
   return out;
 }
@@ -129,13 +136,13 @@ export function mountsView(svc: ContainerService, c: Container): Record<string, 
   return out;
 }
 
-/** `GET /containers/{id}/json` in Docker's shape. */
-export function inspectContainer(svc: ContainerService, images: ImageService, c: Container, opts: { size?: boolean } = {}): Record<string, unknown> {
+/** `GET /containers/{id}/json` in Docker's shape; `size` adds SizeRw and SizeRootFs (walking the writable layer). */
+export async function inspectContainer(svc: ContainerService, images: ImageService, c: Container, opts: { size?: boolean } = {}): Promise<Record<string, unknown>> {
   const args = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
   const live = c.state.Running ? svc.deps.networking.endpoints?.(c) : undefined;
   const endpoints: Record<string, EndpointSettings> = live && Object.keys(live).length ? live : (c.networking.Networks ?? {});
   const primary = Object.values(endpoints)[0];
-  void opts;
+  const sizes = opts.size ? await containerSizes(svc.deps.snapshots, c) : {};
   return {
     Id: c.id,
     Created: c.created,
@@ -157,6 +164,7 @@ export function inspectContainer(svc: ContainerService, images: ImageService, c:
     ExecIDs: null,
     HostConfig: { NetworkMode: 'default', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: {} }, ...c.hostConfig },
     GraphDriver: { Name: 'overlay2', Data: { MergedDir: svc.rootfsPath(c.id) } },
+    ...sizes,
     Mounts: mountsView(svc, c),
     Config: { ...c.config, Image: c.imageRef },
     NetworkSettings: {

@@ -11,6 +11,7 @@ import { chainIds } from '../images/layers.js';
 import type { ImageService } from '../images/service.js';
 import type { ContainerService } from '../containers/service.js';
 import { listContainers } from '../containers/views.js';
+import { writableLayerSize } from '../containers/sizes.js';
 import { listImages } from '../images/views.js';
 import type { OverlaySnapshotter } from '../../store/snapshots/overlay.js';
 import type { Digest } from '../../util/digest.js';
@@ -83,25 +84,12 @@ async function imageUsage(deps: DiskUsageDeps): Promise<{ LayersSize: number; Im
 }
 
 async function containerUsage(deps: DiskUsageDeps): Promise<Record<string, unknown>[]> {
-  const list = listContainers(deps.containers, deps.images, { all: true, size: false, filters: new Map() });
-  const out: Record<string, unknown>[] = [];
-  for (const entry of list) {
-    const c = deps.containers.store.get(String(entry.Id));
-    if (!c) continue;
-    const sizeRw = await containerSizeRw(deps, c.snapshotKey);
-    const imageSize = deps.images.images.get(c.imageId)?.size ?? 0;
-    out.push({ ...entry, SizeRw: sizeRw, SizeRootFs: sizeRw + imageSize });
-  }
-  return out;
+  return listContainers(deps.containers, deps.images, { all: true, size: true, filters: new Map() });
 }
 
 /** Bytes in a container's writable layer (0 when its snapshot is gone). */
 export async function containerSizeRw(deps: Pick<DiskUsageDeps, 'snapshots'>, snapshotKey: string): Promise<number> {
-  try {
-    return (await deps.snapshots.usage(snapshotKey)).size;
-  } catch {
-    return 0;
-  }
+  return writableLayerSize(deps.snapshots, snapshotKey);
 }
 
 async function volumeUsage(deps: DiskUsageDeps): Promise<object[]> {

@@ -37,6 +37,13 @@ export interface UnpackOptions {
   mode: ApplyMode;
   /** overlay mode: the fs dirs of the layers below, top first. */
   lowerDirs?: string[];
+  /**
+   * plain mode: where another filesystem is mounted below the target (docker cp into a
+   * container with volumes). Given a path relative to the target, returns the host directory
+   * mounted there (entries below it are written into it), undefined for an ordinary path, or
+   * throws when nothing may be written there (a read-only mount).
+   */
+  mountPoint?: (rel: string) => string | undefined;
 }
 
 export interface UnpackResult {
@@ -133,6 +140,7 @@ class LayerWriter {
   private readonly root: string;
   private readonly overlay: boolean;
   private readonly lowers: string[];
+  private readonly mountPoint: (rel: string) => string | undefined;
   private readonly dirs = new Map<string, DirState>();
   /** plain mode: paths this layer wrote (and their ancestors), which an opaque marker keeps. */
   private readonly touched = new Set<string>();
@@ -143,6 +151,7 @@ class LayerWriter {
     this.root = opts.target;
     this.overlay = opts.mode === 'overlay';
     this.lowers = this.overlay ? (opts.lowerDirs ?? []) : [];
+    this.mountPoint = opts.mountPoint ?? (() => undefined);
   }
 
   async apply(header: TarHeader, body: EntryBody): Promise<void> {
@@ -179,6 +188,16 @@ class LayerWriter {
       body.resume();
       if (type !== 'directory') throw new InvalidParameterError(`layer entry ${JSON.stringify(entryName)}: the root must be a directory`);
       await this.setAttributes(this.root, header, { isDir: true });
+      return;
+    }
+
+    if (this.mountPoint(rel) !== undefined) {
+      // A mount point stays: a directory entry only gives the mount's top its attributes.
+      body.resume();
+      if (type !== 'directory') throw new InvalidParameterError(`cannot replace ${JSON.stringify(rel)} with the ${type} of entry ${JSON.stringify(entryName)}: it is a mount point`);
+      const dir = await this.resolveDir(rel, entryName, true);
+      this.markTouched(rel);
+      await this.setAttributes(dir.real, header, { isDir: true });
       return;
     }
 
@@ -246,6 +265,7 @@ class LayerWriter {
     const dir = await this.resolveDir(parentRel, entryName, true);
     const path = join(dir.real, victim);
     const victimRel = parentRel === '' ? victim : `${parentRel}/${victim}`;
+    if (this.mountPoint(victimRel) !== undefined) throw new InvalidParameterError(`layer entry ${JSON.stringify(entryName)} would delete ${JSON.stringify(victimRel)}, a mount point`);
     await this.removeExisting(path, victimRel);
     if (this.overlay) await this.makeNode(path, 'char', 0, 0);
   }
@@ -259,6 +279,14 @@ class LayerWriter {
     const cached = this.dirs.get(rel);
     if (cached) return cached;
     const parent = await this.resolveDir(parentOf(rel), entryName, create);
+    const mounted = this.mountPoint(rel);
+    if (mounted !== undefined) {
+      const st = await lstatOrUndefined(mounted);
+      if (!st?.isDirectory()) throw notADirectory(entryName, rel);
+      const state: DirState = { real: mounted, lowers: [], missing: false };
+      this.dirs.set(rel, state);
+      return state;
+    }
     const path = join(parent.real, posix.basename(rel));
 
     // What the layers below show at this path (overlay only).

@@ -123,24 +123,30 @@ export class OverlaySnapshotter implements Snapshotter {
     return (this.db.prepare('SELECT * FROM snapshots ORDER BY created_at, key').all() as SnapshotRow[]).map(toInfo);
   }
 
-  /** Apparent size and inode count of the snapshot's own directory (hard links counted once). */
+  /**
+   * Apparent size and inode count of the snapshot's own directory, as Docker counts a layer:
+   * file and symlink sizes, hard links once, directories and whiteouts (0/0 devices) as 0.
+   * A running container changes its upper dir meanwhile: what vanishes mid-walk is skipped.
+   */
   async usage(key: string): Promise<Usage> {
     const row = this.mustGet(key);
     const seen = new Set<number>();
     let size = 0;
+    const vanished = (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
+      return undefined;
+    };
     const walk = async (dir: string): Promise<void> => {
-      for (const name of await readdir(dir)) {
+      for (const name of (await readdir(dir).catch(vanished)) ?? []) {
         const p = join(dir, name);
-        const st = await lstat(p);
-        if (seen.has(st.ino)) continue;
+        const st = await lstat(p).catch(vanished);
+        if (!st || seen.has(st.ino)) continue;
         seen.add(st.ino);
         if (st.isDirectory()) await walk(p);
         else size += st.size;
       }
     };
-    await walk(this.fsDir(row.dir_id)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    await walk(this.fsDir(row.dir_id));
     return { size, inodes: seen.size };
   }
 
