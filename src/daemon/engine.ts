@@ -18,6 +18,7 @@ import { engineInfo } from './info.js';
 import { cgroupParent, instanceName } from './instance.js';
 import { removeEmptyCgroupParent } from '../runtime/cgroup-parent.js';
 import { ConmonRuntime } from '../runtime/container-runtime.js';
+import { detectHostInfo } from '../runtime/spec/host-info.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { BridgeNetworking } from '../engine/containers/bridge-networking.js';
@@ -110,6 +111,8 @@ export class Engine {
       bundleRoot: join(config.execRoot, 'bundles'),
       runtime: config.defaultRuntime === 'crun' ? 'crun' : 'runc',
     });
+    // Read the host facts (the kernel symbol table among them, ~50 ms) now, not in the first start.
+    detectHostInfo();
     const containerStore = new ContainerStore(engine.db);
     engine.networks = new NetworkService({
       db: engine.db,

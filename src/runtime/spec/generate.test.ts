@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { InvalidParameterError } from '../../util/errors.js';
 import { DEFAULT_CAPABILITIES, KNOWN_CAPABILITIES, resolveCapabilities } from './caps.js';
 import { DEFAULT_MASKED_PATHS, generateSpec, mergeEnv, parseSecurityOpts, resolveArgs, serializeSpec, type SpecInput } from './generate.js';
-import type { HostInfo } from './host-info.js';
+import { missingAbisFromKallsyms, type HostInfo } from './host-info.js';
 import { buildResources, parseCpuset } from './resources.js';
 import { buildRlimits, parseProcLimits, RLIM_INFINITY } from './rlimits.js';
 import { kernelAtLeast, toOciSeccomp } from './seccomp.js';
@@ -27,6 +27,7 @@ const host: HostInfo = {
   blkioWeight: false,
   initPath: '/usr/bin/catatonit',
   cgroupMode: 'hybrid',
+  missingSyscallAbis: [],
 };
 
 function input(over: Partial<SpecInput> = {}): SpecInput {
@@ -100,6 +101,10 @@ describe('seccomp', () => {
     assert.equal(plain.defaultAction, 'SCMP_ACT_ERRNO');
     assert.equal(plain.defaultErrnoRet, 1);
     assert.deepEqual(plain.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    const noX32 = toOciSeccomp(DEFAULT_SECCOMP_PROFILE, { capabilities: DEFAULT_CAPABILITIES, arch: 'amd64', kernel: '6.1.0', missingAbis: ['SCMP_ARCH_X32'] });
+    assert.deepEqual(noX32.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], 'an ABI the kernel lacks is left out');
+    const explicit = toOciSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'] }, { capabilities: [], missingAbis: ['SCMP_ARCH_X32'] });
+    assert.deepEqual(explicit.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'], 'a profile naming its architectures keeps them');
     const names = (s: typeof plain) => new Set(s.syscalls?.filter((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args).flatMap((r) => r.names));
     assert.ok(names(plain).has('read') && names(plain).has('arch_prctl') && names(plain).has('ptrace'));
     assert.ok(!names(plain).has('mount') && !names(plain).has('unshare') && !names(plain).has('reboot'));
@@ -255,5 +260,17 @@ describe('host devices', () => {
       'error gathering device information while adding custom device "/dev/berth-missing": no such file or directory',
     );
     assert.ok(devicesForHostConfig({ Privileged: true }).some((d) => d?.path === '/dev/null'));
+  });
+});
+
+describe('compat syscall ABIs from the kernel symbol table', () => {
+  const line = (name: string) => `ffffffff81249030 T ${name}`;
+  test('6.9+ dispatchers and older tables; nothing dropped without evidence', () => {
+    assert.deepEqual(missingAbisFromKallsyms([line('x64_sys_call'), line('ia32_sys_call')].join('\n'), 'x64'), ['SCMP_ARCH_X32']);
+    assert.deepEqual(missingAbisFromKallsyms([line('x64_sys_call'), line('ia32_sys_call'), line('x32_sys_call')].join('\n'), 'x64'), []);
+    assert.deepEqual(missingAbisFromKallsyms([line('sys_call_table'), line('x32_sys_call_table')].join('\n'), 'x64'), ['SCMP_ARCH_X86']);
+    assert.deepEqual(missingAbisFromKallsyms('', 'x64'), [], 'an empty or hidden table drops nothing');
+    assert.deepEqual(missingAbisFromKallsyms(line('x64_sys_call'), 'arm64'), []);
+    assert.deepEqual(missingAbisFromKallsyms(line('__pfx_x64_sys_call'), 'x64'), [], 'only the exact symbol counts');
   });
 });

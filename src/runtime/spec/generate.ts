@@ -346,9 +346,9 @@ export function generateSpec(input: SpecInput): SpecResult {
   // --- security: seccomp, masked paths, devices ------------------------------------------
   if (!privileged) {
     if (security.seccomp === 'default') {
-      spec.linux.seccomp = toOciSeccomp(DEFAULT_SECCOMP_PROFILE, { capabilities: caps });
+      spec.linux.seccomp = toOciSeccomp(DEFAULT_SECCOMP_PROFILE, { capabilities: caps, missingAbis: host.missingSyscallAbis });
     } else if (security.seccomp !== 'unconfined') {
-      spec.linux.seccomp = toOciSeccomp(parseSeccompProfile(security.seccomp.profile), { capabilities: caps });
+      spec.linux.seccomp = toOciSeccomp(parseSeccompProfile(security.seccomp.profile), { capabilities: caps, missingAbis: host.missingSyscallAbis });
     }
   }
   if (!privileged && !security.unconfinedSystemPaths) {

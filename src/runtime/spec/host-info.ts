@@ -24,6 +24,8 @@ export interface HostInfo {
   initPath?: string;
   /** The cgroup layout; `v1` and `hybrid` use per-controller hierarchies. */
   cgroupMode: 'v1' | 'v2' | 'hybrid';
+  /** Seccomp sub-architectures (`SCMP_ARCH_*`) this kernel was built without. */
+  missingSyscallAbis: readonly string[];
 }
 
 const INIT_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/catatonit', '/usr/libexec/docker/docker-init', '/usr/bin/docker-init'];
@@ -40,6 +42,26 @@ export function detectCgroupMode(root = '/sys/fs/cgroup'): 'v1' | 'v2' | 'hybrid
   if (existsSync(`${root}/cgroup.controllers`)) return 'v2';
   if (existsSync(`${root}/unified/cgroup.controllers`)) return 'hybrid';
   return 'v1';
+}
+
+/**
+ * The compat syscall ABIs of an x86_64 kernel that its symbol table shows are absent: the
+ * dispatcher (`ia32_sys_call`/`x32_sys_call` since 6.9, `*_sys_call_table` before) exists only
+ * when the ABI is built in. A seccomp filter section for an ABI the kernel cannot run protects
+ * nothing, yet runc pays for compiling it on every container start (x32 alone is ~19 ms here).
+ * Unreadable or empty symbol tables (kptr hardening hides addresses, not names) drop nothing.
+ */
+export function missingAbisFromKallsyms(kallsyms: string, arch = process.arch): string[] {
+  if (arch !== 'x64' || !/ (x64_sys_call|sys_call_table)$/m.test(kallsyms)) return [];
+  const missing: string[] = [];
+  if (!/ ia32_sys_call(_table)?$/m.test(kallsyms)) missing.push('SCMP_ARCH_X86');
+  if (!/ x32_sys_call(_table)?$/m.test(kallsyms)) missing.push('SCMP_ARCH_X32');
+  return missing;
+}
+
+function detectMissingSyscallAbis(): string[] {
+  if (process.arch !== 'x64') return [];
+  return missingAbisFromKallsyms(readTrim('/proc/kallsyms') ?? '');
 }
 
 let cached: HostInfo | undefined;
@@ -59,6 +81,7 @@ export function detectHostInfo(): HostInfo {
     blkioWeight: v2 ? (readTrim('/sys/fs/cgroup/cgroup.controllers') ?? '').split(' ').includes('io') : existsSync('/sys/fs/cgroup/blkio/blkio.weight'),
     initPath: INIT_CANDIDATES.find((p) => existsSync(p)),
     cgroupMode: mode,
+    missingSyscallAbis: detectMissingSyscallAbis(),
   };
   return cached;
 }

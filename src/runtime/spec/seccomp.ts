@@ -16,6 +16,8 @@ export interface SeccompContext {
   arch?: string;
   /** Kernel release like `6.1.0-13-amd64`; defaults to the host's. */
   kernel?: string;
+  /** Sub-architectures the kernel cannot run: left out of an `archMap` profile's list. */
+  missingAbis?: readonly string[];
 }
 
 const NODE_TO_GO_ARCH: Record<string, string> = {
@@ -66,7 +68,8 @@ export function toOciSeccomp(profile: DockerSeccompProfile, ctx: SeccompContext)
   } else if (profile.archMap) {
     const native = GO_TO_SECCOMP_ARCH[arch];
     const entry = profile.archMap.find((a) => a.architecture === native);
-    if (entry) architectures = [entry.architecture, ...(entry.subArchitectures ?? [])];
+    const missing = new Set(ctx.missingAbis ?? []);
+    if (entry) architectures = [entry.architecture, ...(entry.subArchitectures ?? []).filter((a) => !missing.has(a))];
   }
 
   const syscalls: OciSeccompSyscall[] = [];
