@@ -53,8 +53,11 @@ async function waitReady(url: string): Promise<void> {
 
 async function startBerth(): Promise<Target> {
   const root = await mkdtemp(join(tmpdir(), 'bench-berth-'));
-  const child = join(dirname(fileURLToPath(import.meta.url)), 'registry-child.ts');
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The compiled child beside a compiled benchmark, the source one through tsx otherwise.
+  const self = fileURLToPath(import.meta.url);
+  const compiled = self.endsWith('.js');
+  const child = join(dirname(self), compiled ? 'registry-child.js' : 'registry-child.ts');
+  const proc = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), child, root], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     proc.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()));
     proc.once('exit', (code) => reject(new Error(`berth registry exited ${code}`)));
