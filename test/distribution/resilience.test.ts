@@ -57,6 +57,7 @@ describe('pull failures and recovery', () => {
 
   test('a registry serving wrong bytes: the pull fails and nothing is stored', async () => {
     const before = (await readdir(blobsDir())).sort();
+    const snapshotsBefore = (await readdir(join(d.dataRoot, 'snapshots'))).sort();
     const liar = await startLyingRegistry();
     try {
       const r = await runCommand('docker', ['pull', `${liar.host}/evil/app`], d.dockerEnv());
@@ -66,6 +67,7 @@ describe('pull failures and recovery', () => {
       const images = await docker('images', '--format', '{{.Repository}}');
       assert.doesNotMatch(images, /evil/);
       assert.deepEqual(await readdir(join(d.dataRoot, 'content/ingest')), []);
+      assert.deepEqual((await readdir(join(d.dataRoot, 'snapshots'))).sort(), snapshotsBefore, 'the unpacked layer is not kept');
     } finally {
       await liar.close();
     }

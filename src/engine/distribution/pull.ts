@@ -217,9 +217,14 @@ async function fetchLayers(deps: PullDeps, repo: RepositoryClient, descs: Descri
         source.pipe(toUnpack);
         // If the unpacker fails or stops early, the store side still reads to the end, so a
         // corrupt blob is reported as the digest mismatch it is; leftovers are discarded.
-        s.unpacking = layers.applyLayer({ stream: toUnpack, parentChainId: s.parentChainId, diffId: s.diffId }).finally(() => toUnpack.resume());
+        // The store verifies the blob digest; the unpacker commits only after that verdict.
+        const stored = content.ingest(toStore, { digest: s.desc.digest, size });
+        stored.catch(() => undefined);
+        s.unpacking = layers
+          .applyLayer({ stream: toUnpack, parentChainId: s.parentChainId, diffId: s.diffId, verified: { digest: s.desc.digest, done: stored } })
+          .finally(() => toUnpack.resume());
         s.unpacking.catch(() => undefined);
-        await content.ingest(toStore, { digest: s.desc.digest, size });
+        await stored;
       } else {
         await content.ingest(source, { digest: s.desc.digest, size });
       }

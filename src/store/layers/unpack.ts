@@ -44,6 +44,12 @@ export interface UnpackOptions {
    * throws when nothing may be written there (a read-only mount).
    */
   mountPoint?: (rel: string) => string | undefined;
+  /**
+   * The digest the caller checks these exact bytes against on its own (a pull stores the blob
+   * while it is unpacked). An uncompressed layer is then not hashed here at all; a compressed
+   * one still is, since its diff ID is the digest of other bytes.
+   */
+  externallyVerified?: Digest;
 }
 
 export interface UnpackResult {
@@ -72,6 +78,16 @@ function hashingTap(hash: Hash, onBytes: (n: number) => void = () => {}): Transf
   });
 }
 
+/** A pass-through that only counts. */
+function countingTap(onBytes: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      onBytes(chunk.length);
+      cb(null, chunk);
+    },
+  });
+}
+
 /** What the writer needs of a tar entry body (tar-stream's streamx readable). */
 interface EntryBody extends AsyncIterable<Buffer> {
   resume(): unknown;
@@ -79,13 +95,17 @@ interface EntryBody extends AsyncIterable<Buffer> {
 
 /** Unpacks a (possibly compressed) layer stream onto `opts.target`; see the module comment. */
 export async function unpackLayer(input: Readable, opts: UnpackOptions): Promise<UnpackResult> {
-  const compressedHash = createHash('sha256');
-  const diffHash = createHash('sha256');
   let size = 0;
-  const raw = pipelineCb(input, hashingTap(compressedHash), () => {});
+  // Hashing costs about a second per GiB, so each byte is hashed at most once: an uncompressed
+  // layer's diff ID is the digest of the bytes read, and a digest the caller verifies anyway
+  // is not computed twice.
+  const compressedHash = opts.externallyVerified ? undefined : createHash('sha256');
+  const raw = compressedHash ? pipelineCb(input, hashingTap(compressedHash), () => {}) : input;
   const { stream, compression } = await decompress(raw);
+  const diffHash = compression === 'none' ? undefined : createHash('sha256');
+  const counted = diffHash ? hashingTap(diffHash, (n) => (size += n)) : countingTap((n) => (size += n));
   const extract = tar.extract();
-  const flowing = pipeline(stream, hashingTap(diffHash, (n) => (size += n)), extract as unknown as NodeJS.WritableStream);
+  const flowing = pipeline(stream, counted, extract as unknown as NodeJS.WritableStream);
   flowing.catch(() => {}); // observed below; avoid an unhandled rejection while entries are applied
   const writer = new LayerWriter(opts);
   try {
@@ -101,9 +121,10 @@ export async function unpackLayer(input: Readable, opts: UnpackOptions): Promise
     if (isBerthError(err)) throw err;
     throw new InvalidParameterError(`cannot apply layer: ${errorMessage(err)}`, { cause: err });
   }
+  const compressedDigest: Digest = compressedHash ? `sha256:${compressedHash.digest('hex')}` : opts.externallyVerified!;
   return {
-    diffId: `sha256:${diffHash.digest('hex')}`,
-    compressedDigest: `sha256:${compressedHash.digest('hex')}`,
+    diffId: diffHash ? `sha256:${diffHash.digest('hex')}` : compressedDigest,
+    compressedDigest,
     size,
     compression,
   };

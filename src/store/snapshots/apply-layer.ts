@@ -26,6 +26,12 @@ export interface ApplyLayerOptions {
   diffId?: Digest;
   /** Lease to hold the new snapshot by, so GC leaves it alone until the image is recorded. */
   lease?: string;
+  /**
+   * The caller checks the same bytes against `digest` itself (a pull stores the blob while it
+   * is unpacked): they are not hashed twice, and the snapshot is committed only once `done`
+   * resolves.
+   */
+  verified?: { digest: Digest; done: Promise<unknown> };
 }
 
 export interface AppliedLayer {
@@ -79,7 +85,9 @@ export class LayerApplier {
         target: this.snapshotter.upperDir(key),
         mode: 'overlay',
         lowerDirs: this.snapshotter.lowerDirs(key),
+        externallyVerified: opts.verified?.digest,
       });
+      await opts.verified?.done;
       if (opts.diffId !== undefined && result.diffId !== opts.diffId) {
         throw new InvalidParameterError(`layer content has diff ID ${result.diffId}, but ${opts.diffId} was expected`);
       }
