@@ -1,7 +1,7 @@
 // Dockerfile builds through the real docker CLI (classic builder, DOCKER_BUILDKIT=0) against berthd.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -91,6 +91,30 @@ describe('docker build (classic) against berthd', { skip: !hasDocker && 'docker 
     const inspect = JSON.parse(await dockerOk(d, ['image', 'inspect', 'scratchy']))[0];
     assert.equal(inspect.RootFS.Layers.length, 2);
     assert.deepEqual(inspect.Config.Cmd, ['/bin/busybox', 'echo', 'hi']);
+  });
+
+  it('COPY keeps permission bits (setuid too), replaces what was there, applies --chmod and --chown', async () => {
+    const ctx = await makeContext(work, {
+      Dockerfile: [
+        'FROM busybox',
+        'RUN mkdir -p /app && echo old > /app/plain',
+        'COPY files/ /app/',
+        'COPY --chmod=600 --chown=1000:1000 files/plain /owned',
+        "RUN stat -c '%a %u:%g %n' /app/tool /app/script.sh /app/plain /owned && cat /app/plain",
+        '',
+      ].join('\n'),
+      'files/tool': '#!/bin/sh\n', 'files/script.sh': 'echo hi\n', 'files/plain': 'new\n',
+    });
+    await chmod(join(ctx, 'files/tool'), 0o4755);
+    await chmod(join(ctx, 'files/script.sh'), 0o750);
+    await chmod(join(ctx, 'files/plain'), 0o644);
+    const out = await dockerOk(d, ['build', '--no-cache', ctx]);
+    assert.match(out, /^4755 0:0 \/app\/tool$/m);
+    assert.match(out, /^750 0:0 \/app\/script\.sh$/m);
+    assert.match(out, /^644 0:0 \/app\/plain$/m);
+    assert.match(out, /^600 1000:1000 \/owned$/m);
+    assert.match(out, /^new$/m);
+    assert.doesNotMatch(out, /^old$/m);
   });
 
   it('.dockerignore with ! exceptions', async () => {

@@ -139,6 +139,8 @@ class CopyContext {
   async copyDirContents(srcDir: string, containerDir: string, relBase: string): Promise<void> {
     const names = (await readdir(srcDir)).sort();
     const dirs: { src: string; st: Stats; target: string; rel: string }[] = [];
+    // The directory was just made or resolved inside the root: its entries go straight in.
+    const hostDir = await resolveInRoot(this.rootfs, containerDir);
     await inBatches(names, 32, async (name) => {
       const rel = relBase === '' ? name : `${relBase}/${name}`;
       const relInSource = rel.slice(relBase === '' ? 0 : relBase.length + 1);
@@ -147,7 +149,7 @@ class CopyContext {
       const st = await lstat(src);
       const target = posix.join(containerDir, name);
       if (st.isDirectory()) dirs.push({ src, st, target, rel });
-      else await this.copyEntry(src, st, target);
+      else await this.copyEntry(src, st, target, undefined, posix.join(hostDir, name));
     });
     for (const d of dirs) {
       const host = await this.makeDir(d.target, d.st);
@@ -167,18 +169,30 @@ class CopyContext {
   }
 
   /** One file or symlink (or device node, copied as an empty file is wrong: rejected). */
-  async copyEntry(src: string, st: Stats, containerPath: string, defaultMode?: number): Promise<void> {
-    const host = await this.replaceable(containerPath);
+  /** `hostPath`: the entry's path on the host when the caller resolved its directory already. */
+  async copyEntry(src: string, st: Stats, containerPath: string, defaultMode?: number, hostPath?: string): Promise<void> {
     if (st.isSymbolicLink()) {
+      const host = hostPath ? await this.cleared(hostPath) : await this.replaceable(containerPath);
       await symlink(await readlink(src), host);
       await lchown(host, this.uid(), this.gid());
       await lutimes(host, st.atime, st.mtime);
       return;
     }
     if (!st.isFile()) return; // sockets, fifos and devices are not copied (as Docker's context never has them)
-    await copyFile(src, host, fsc.COPYFILE_EXCL);
-    await chmod(host, this.chmodBits ?? defaultMode ?? st.mode & 0o7777);
+    // Most targets are new: try the exclusive copy first, clear the way only when it says EEXIST.
+    let host = hostPath ?? (await this.replaceable(containerPath));
+    try {
+      await copyFile(src, host, fsc.COPYFILE_EXCL);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      host = await this.cleared(host);
+      await copyFile(src, host, fsc.COPYFILE_EXCL);
+    }
     await lchown(host, this.uid(), this.gid());
+    // copyFile gave the file the source's permission bits, but the chown above clears setuid
+    // and setgid: those (and an explicit mode) are set afterwards.
+    const mode = this.chmodBits ?? defaultMode ?? (st.mode & 0o6000 ? st.mode & 0o7777 : undefined);
+    if (mode !== undefined) await chmod(host, mode);
     await utimes(host, st.atime, st.mtime);
   }
 
@@ -197,7 +211,11 @@ class CopyContext {
   /** The host path for a new entry at containerPath, with whatever was there removed. */
   private async replaceable(containerPath: string): Promise<string> {
     const parent = await resolveInRoot(this.rootfs, posix.dirname(containerPath));
-    const host = posix.join(parent, posix.basename(containerPath));
+    return this.cleared(posix.join(parent, posix.basename(containerPath)));
+  }
+
+  /** Removes whatever is at `host` (never following it). */
+  private async cleared(host: string): Promise<string> {
     const existing = await lstat(host).catch(() => undefined);
     if (existing) await rm(host, { recursive: existing.isDirectory(), force: true });
     return host;

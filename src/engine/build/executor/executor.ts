@@ -288,6 +288,7 @@ class StageRunner {
       throw new InvalidParameterError(`${this.o.req.dockerfileName}:${instr.line}: ${errorMessage(err)}`);
     }
     let outcome: StepOutcome;
+    const started = performance.now();
     switch (expanded.kind) {
       case 'RUN':
         outcome = await this.run_(expanded);
@@ -308,6 +309,7 @@ class StageRunner {
         outcome = await this.configOnly(expanded);
     }
     this.state = outcome.state;
+    this.o.builder.log.debug('build step', { stage: this.o.stage.index, instruction: expanded.kind, ms: Math.round(performance.now() - started), cached: outcome.cached });
     if (outcome.cached) {
       this.o.counters.cached++;
     } else this.o.counters.run++;
