@@ -79,7 +79,8 @@ export async function startBerthd(extraArgs: string[] = []): Promise<Daemon> {
   const root = await mkdtemp(join(tmpdir(), 'bench-berth-'));
   const sock = join(root, 'berth.sock');
   await writeFile(join(root, 'daemon.json'), '{}');
-  const p = spawn(process.execPath, [join(repoRoot, 'dist/src/daemon/run.js'), '-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--config-file', join(root, 'daemon.json'), ...extraArgs], { stdio: 'ignore' });
+  // bin/berthd, as users start it (with its Node flags).
+  const p = spawn(join(repoRoot, 'bin/berthd'), ['-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--config-file', join(root, 'daemon.json'), ...extraArgs], { stdio: 'ignore' });
   await waitForSocket(sock, p, 'berthd');
   return {
     name: 'berthd',
