@@ -9,7 +9,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { entryCommand } from '../helpers/paths.js';
-import type { TestDaemon } from '../helpers/daemon.js';
+import { after, before } from 'node:test';
+import { startDaemonWithBusybox, type TestDaemon } from '../helpers/daemon.js';
 
 export interface Run {
   code: number;
@@ -61,6 +62,39 @@ export async function projectDir(files: Record<string, string>): Promise<{ dir: 
   };
   for (const [name, text] of Object.entries(files)) await write(name, text);
   return { dir, write, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export type ProjectDir = Awaited<ReturnType<typeof projectDir>>;
+
+/**
+ * A test file's berthd (busybox imported), started before its tests and stopped after them,
+ * and project dirs whose projects are taken down (`down -v -t 0`, plus `downArgs`) and removed
+ * at the end.
+ */
+export function composeSuite(downArgs: string[] = []): { readonly daemon: TestDaemon; project(name: string, files: Record<string, string>): Promise<ProjectDir> } {
+  let daemon: TestDaemon | undefined;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  before(async () => {
+    daemon = await startDaemonWithBusybox();
+  });
+  after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    await daemon?.stop();
+  });
+  return {
+    get daemon() {
+      if (!daemon) throw new Error('the suite daemon is not started yet');
+      return daemon;
+    },
+    async project(name, files) {
+      const p = await projectDir(files);
+      cleanups.push(async () => {
+        if (daemon) await compose(daemon, p.dir, ['-p', name, 'down', '-v', '-t', '0', ...downArgs]);
+        await p.remove();
+      });
+      return p;
+    },
+  };
 }
 
 /** Fails with the command's output when it did not exit 0. */

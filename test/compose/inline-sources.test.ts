@@ -4,37 +4,17 @@
  * the container before it starts, for `up` and `run`) and `build.dockerfile_inline`.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startDaemonWithBusybox, type TestDaemon } from '../helpers/daemon.js';
-import { compose, idsByService, ok, projectContainers, projectDir } from './helpers.js';
+import { describe, it } from 'node:test';
+import { compose, composeSuite, idsByService, ok, projectContainers } from './helpers.js';
 
 const LOOP = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]`;
 
-let daemon: TestDaemon;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-before(async () => {
-  daemon = await startDaemonWithBusybox();
-});
-
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await daemon?.stop();
-});
-
-/** A project dir whose project is torn down (down -v) and removed after the suite. */
-async function project(name: string, files: Record<string, string>) {
-  const p = await projectDir(files);
-  cleanups.push(async () => {
-    await compose(daemon, p.dir, ['-p', name, 'down', '-v', '-t', '0', '--rmi', 'local']);
-    await p.remove();
-  });
-  return p;
-}
+const suite = composeSuite(['--rmi', 'local']);
+const project = suite.project;
 
 /** `compose exec -T <service> <cmd…>` in the project; its stdout. */
 async function exec(dir: string, name: string, service: string, cmd: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  return ok(await compose(daemon, dir, ['-p', name, 'exec', '-T', service, ...cmd], env), `exec ${cmd.join(' ')}`).stdout;
+  return ok(await compose(suite.daemon, dir, ['-p', name, 'exec', '-T', service, ...cmd], env), `exec ${cmd.join(' ')}`).stdout;
 }
 
 const SECRETS_FILE = `services:
@@ -70,7 +50,7 @@ describe('compose secrets and configs from environment and content', () => {
   it('copies them in before start with the reference\'s target, owner and mode', async () => {
     const p = await project('inject', { 'compose.yaml': SECRETS_FILE, 'secret.txt': 'from a file' });
     const env = { API_TOKEN: 's3cr3t', APP_NAME: 'demo' };
-    ok(await compose(daemon, p.dir, ['-p', 'inject', 'up', '-d'], env), 'up');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'inject', 'up', '-d'], env), 'up');
 
     assert.equal(await exec(p.dir, 'inject', 'app', ['cat', '/run/secrets/token']), 's3cr3t');
     // The default mode is 0444, owned by root.
@@ -86,41 +66,41 @@ describe('compose secrets and configs from environment and content', () => {
 
   it('recreates the container when the content changes, and only then', async () => {
     const p = await project('inject-change', { 'compose.yaml': SECRETS_FILE, 'secret.txt': 'x' });
-    ok(await compose(daemon, p.dir, ['-p', 'inject-change', 'up', '-d'], { API_TOKEN: 'one', APP_NAME: 'a' }), 'up');
-    const first = await idsByService(daemon, 'inject-change');
-    ok(await compose(daemon, p.dir, ['-p', 'inject-change', 'up', '-d'], { API_TOKEN: 'one', APP_NAME: 'a' }), 'up again');
-    assert.deepEqual(await idsByService(daemon, 'inject-change'), first, 'nothing changed, nothing recreated');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'inject-change', 'up', '-d'], { API_TOKEN: 'one', APP_NAME: 'a' }), 'up');
+    const first = await idsByService(suite.daemon, 'inject-change');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'inject-change', 'up', '-d'], { API_TOKEN: 'one', APP_NAME: 'a' }), 'up again');
+    assert.deepEqual(await idsByService(suite.daemon, 'inject-change'), first, 'nothing changed, nothing recreated');
 
-    const r = ok(await compose(daemon, p.dir, ['-p', 'inject-change', 'up', '-d', '-t', '0'], { API_TOKEN: 'two', APP_NAME: 'a' }), 'up with a new token');
+    const r = ok(await compose(suite.daemon, p.dir, ['-p', 'inject-change', 'up', '-d', '-t', '0'], { API_TOKEN: 'two', APP_NAME: 'a' }), 'up with a new token');
     assert.match(r.stderr, /Container inject-change-app-1 {2}Recreated/);
-    const second = await idsByService(daemon, 'inject-change');
+    const second = await idsByService(suite.daemon, 'inject-change');
     assert.notDeepEqual(second.app, first.app);
     assert.equal(await exec(p.dir, 'inject-change', 'app', ['cat', '/run/secrets/token']), 'two');
 
     await p.write('compose.yaml', SECRETS_FILE.replace('content: hello', 'content: bonjour'));
-    ok(await compose(daemon, p.dir, ['-p', 'inject-change', 'up', '-d', '-t', '0'], { API_TOKEN: 'two', APP_NAME: 'a' }), 'up with new content');
-    assert.notDeepEqual((await idsByService(daemon, 'inject-change')).app, second.app);
+    ok(await compose(suite.daemon, p.dir, ['-p', 'inject-change', 'up', '-d', '-t', '0'], { API_TOKEN: 'two', APP_NAME: 'a' }), 'up with new content');
+    assert.notDeepEqual((await idsByService(suite.daemon, 'inject-change')).app, second.app);
     assert.equal(await exec(p.dir, 'inject-change', 'app', ['cat', '/greeting']), 'bonjour');
   });
 
   it('fails with the secret and the variable named when the variable is not set', async () => {
     const p = await project('inject-missing', { 'compose.yaml': SECRETS_FILE, 'secret.txt': 'x' });
     assert.equal(process.env.API_TOKEN, undefined);
-    const r = await compose(daemon, p.dir, ['-p', 'inject-missing', 'up', '-d'], { APP_NAME: 'a' });
+    const r = await compose(suite.daemon, p.dir, ['-p', 'inject-missing', 'up', '-d'], { APP_NAME: 'a' });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /secret "token".*environment variable "API_TOKEN".*not set/);
-    assert.deepEqual(await projectContainers(daemon, 'inject-missing'), [], 'no container is left without its secret');
+    assert.deepEqual(await projectContainers(suite.daemon, 'inject-missing'), [], 'no container is left without its secret');
   });
 
   it('gives one-off containers (run) the files too', async () => {
     const p = await project('inject-run', { 'compose.yaml': SECRETS_FILE, 'secret.txt': 'x' });
-    const r = ok(await compose(daemon, p.dir, ['-p', 'inject-run', 'run', '--rm', '-T', 'app', 'sh', '-c', 'cat /run/secrets/token; echo; stat -c "%a %u" /etc/app/conf.d/app.conf'], { API_TOKEN: 'for-run', APP_NAME: 'a' }), 'run');
+    const r = ok(await compose(suite.daemon, p.dir, ['-p', 'inject-run', 'run', '--rm', '-T', 'app', 'sh', '-c', 'cat /run/secrets/token; echo; stat -c "%a %u" /etc/app/conf.d/app.conf'], { API_TOKEN: 'for-run', APP_NAME: 'a' }), 'run');
     assert.equal(r.stdout, 'for-run\n400 1000\n');
   });
 
   it('refuses content secrets in a read-only service', async () => {
     const p = await project('inject-ro', { 'compose.yaml': `services:\n  app:\n    image: busybox\n    command: ${LOOP}\n    read_only: true\n    configs: [c]\nconfigs:\n  c:\n    content: x\n` });
-    const r = await compose(daemon, p.dir, ['-p', 'inject-ro', 'up', '-d']);
+    const r = await compose(suite.daemon, p.dir, ['-p', 'inject-ro', 'up', '-d']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /read-only root filesystem: config "c"/);
   });
@@ -144,11 +124,11 @@ describe('compose build.dockerfile_inline', () => {
       // A Dockerfile in the context must not be the one used.
       Dockerfile: 'FROM busybox\nRUN echo wrong > /from-inline\n',
     });
-    ok(await compose(daemon, p.dir, ['-p', 'inline', 'up', '-d']), 'up');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'inline', 'up', '-d']), 'up');
     assert.equal(await exec(p.dir, 'inline', 'web', ['cat', '/from-inline', '/hello.txt']), 'inline\nfrom the context\n');
 
     await p.write('compose.yaml', file('rebuilt'));
-    ok(await compose(daemon, p.dir, ['-p', 'inline', 'up', '-d', '--build', '-t', '0']), 'up --build');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'inline', 'up', '-d', '--build', '-t', '0']), 'up --build');
     assert.equal(await exec(p.dir, 'inline', 'web', ['cat', '/from-inline']), 'rebuilt\n');
   });
 });

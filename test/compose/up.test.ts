@@ -3,37 +3,16 @@
  * profiles, scaling, dependency conditions, recreate-on-change, one-off runs and `down`.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { compose, idsByService, ok, projectContainers, projectDir, projectNetworks, projectVolumes } from './helpers.js';
+import { describe, it } from 'node:test';
+import { compose, composeSuite, idsByService, ok, projectContainers, projectNetworks, projectVolumes } from './helpers.js';
 
 const LOOP = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]`;
 
-let daemon: TestDaemon;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-before(async () => {
-  daemon = await startTestDaemon();
-  await importBusybox(daemon.client);
-});
-
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await daemon?.stop();
-});
-
-/** A project dir whose project is torn down (down -v) and removed after the suite. */
-async function project(name: string, files: Record<string, string>) {
-  const p = await projectDir(files);
-  cleanups.push(async () => {
-    await compose(daemon, p.dir, ['-p', name, 'down', '-v', '-t', '0']);
-    await p.remove();
-  });
-  return p;
-}
+const suite = composeSuite();
+const project = suite.project;
 
 async function env(id: string): Promise<string[]> {
-  const info = await daemon.client.get<{ Config: { Env: string[] } }>(`/containers/${id}/json`);
+  const info = await suite.daemon.client.get<{ Config: { Env: string[] } }>(`/containers/${id}/json`);
   return info.Config.Env;
 }
 
@@ -43,26 +22,26 @@ describe('berth compose', () => {
       '.env': 'GREETING=from-dotenv\nTAG=latest\n',
       'compose.yaml': `services:\n  app:\n    image: busybox:\${TAG}\n    command: ${LOOP}\n    environment:\n      GREETING: \${GREETING}\n      OTHER: \${OTHER:-fallback}\n    volumes: [data:/data]\nvolumes:\n  data: {}\n`,
     });
-    ok(await compose(daemon, p.dir, ['-p', 'interp', 'up', '-d'], { OTHER: 'from-shell' }), 'up');
-    const ids = await idsByService(daemon, 'interp');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'interp', 'up', '-d'], { OTHER: 'from-shell' }), 'up');
+    const ids = await idsByService(suite.daemon, 'interp');
     assert.equal(ids.app?.length, 1);
     const e = await env(ids.app![0]!);
     assert.ok(e.includes('GREETING=from-dotenv'), e.join(' '));
     assert.ok(e.includes('OTHER=from-shell'), e.join(' '));
-    const [c] = await projectContainers(daemon, 'interp');
+    const [c] = await projectContainers(suite.daemon, 'interp');
     assert.equal(c!.Names[0], '/interp-app-1');
     assert.equal(c!.Labels['com.docker.compose.service'], 'app');
     assert.equal(c!.Labels['com.docker.compose.container-number'], '1');
     assert.equal(c!.Labels['com.docker.compose.oneoff'], 'False');
     assert.match(c!.Labels['com.docker.compose.config-hash']!, /^[0-9a-f]{64}$/);
     assert.equal(c!.Labels['com.docker.compose.project.working_dir'], p.dir);
-    assert.deepEqual((await projectNetworks(daemon, 'interp')).map((n) => n.Name), ['interp_default']);
-    assert.deepEqual((await projectVolumes(daemon, 'interp')).map((v) => v.Name), ['interp_data']);
+    assert.deepEqual((await projectNetworks(suite.daemon, 'interp')).map((n) => n.Name), ['interp_default']);
+    assert.deepEqual((await projectVolumes(suite.daemon, 'interp')).map((v) => v.Name), ['interp_data']);
 
-    ok(await compose(daemon, p.dir, ['-p', 'interp', 'down', '-v', '-t', '0']), 'down');
-    assert.deepEqual(await projectContainers(daemon, 'interp'), []);
-    assert.deepEqual(await projectNetworks(daemon, 'interp'), []);
-    assert.deepEqual(await projectVolumes(daemon, 'interp'), []);
+    ok(await compose(suite.daemon, p.dir, ['-p', 'interp', 'down', '-v', '-t', '0']), 'down');
+    assert.deepEqual(await projectContainers(suite.daemon, 'interp'), []);
+    assert.deepEqual(await projectNetworks(suite.daemon, 'interp'), []);
+    assert.deepEqual(await projectVolumes(suite.daemon, 'interp'), []);
   });
 
   it('merges two -f files (the second overrides the first)', async () => {
@@ -70,8 +49,8 @@ describe('berth compose', () => {
       'base.yaml': `services:\n  app:\n    image: busybox\n    command: ${LOOP}\n    environment:\n      LEVEL: base\n      KEEP: kept\n`,
       'override.yaml': `services:\n  app:\n    environment:\n      LEVEL: override\n    labels:\n      extra: "yes"\n`,
     });
-    ok(await compose(daemon, p.dir, ['-f', 'base.yaml', '-f', 'override.yaml', '-p', 'overrides', 'up', '-d']), 'up');
-    const [c] = await projectContainers(daemon, 'overrides');
+    ok(await compose(suite.daemon, p.dir, ['-f', 'base.yaml', '-f', 'override.yaml', '-p', 'overrides', 'up', '-d']), 'up');
+    const [c] = await projectContainers(suite.daemon, 'overrides');
     const e = await env(c!.Id);
     assert.ok(e.includes('LEVEL=override') && e.includes('KEEP=kept'), e.join(' '));
     assert.equal(c!.Labels.extra, 'yes');
@@ -82,24 +61,24 @@ describe('berth compose', () => {
     const p = await project('profiles', {
       'compose.yaml': `services:\n  app:\n    image: busybox\n    command: ${LOOP}\n  debug:\n    image: busybox\n    command: ${LOOP}\n    profiles: [debug]\n`,
     });
-    ok(await compose(daemon, p.dir, ['-p', 'profiles', 'up', '-d']), 'up');
-    assert.deepEqual(Object.keys(await idsByService(daemon, 'profiles')), ['app']);
-    ok(await compose(daemon, p.dir, ['-p', 'profiles', '--profile', 'debug', 'up', '-d']), 'up --profile');
-    assert.deepEqual(Object.keys(await idsByService(daemon, 'profiles')).sort(), ['app', 'debug']);
+    ok(await compose(suite.daemon, p.dir, ['-p', 'profiles', 'up', '-d']), 'up');
+    assert.deepEqual(Object.keys(await idsByService(suite.daemon, 'profiles')), ['app']);
+    ok(await compose(suite.daemon, p.dir, ['-p', 'profiles', '--profile', 'debug', 'up', '-d']), 'up --profile');
+    assert.deepEqual(Object.keys(await idsByService(suite.daemon, 'profiles')).sort(), ['app', 'debug']);
   });
 
   it('scales up and down, keeping the lowest numbers', async () => {
     const p = await project('scale', { 'compose.yaml': `services:\n  web:\n    image: busybox\n    command: ${LOOP}\n` });
-    ok(await compose(daemon, p.dir, ['-p', 'scale', 'up', '-d', '--scale', 'web=3']), 'up --scale 3');
-    const three = await projectContainers(daemon, 'scale');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'scale', 'up', '-d', '--scale', 'web=3']), 'up --scale 3');
+    const three = await projectContainers(suite.daemon, 'scale');
     assert.deepEqual(three.map((c) => c.Names[0]).sort(), ['/scale-web-1', '/scale-web-2', '/scale-web-3']);
     assert.ok(three.every((c) => c.State === 'running'));
-    const first = (await idsByService(daemon, 'scale')).web![0];
-    ok(await compose(daemon, p.dir, ['-p', 'scale', 'up', '-d', '--scale', 'web=1', '-t', '0']), 'up --scale 1');
-    assert.deepEqual((await idsByService(daemon, 'scale')).web, [first]);
-    ok(await compose(daemon, p.dir, ['-p', 'scale', 'scale', 'web=2']), 'scale web=2');
-    assert.equal((await idsByService(daemon, 'scale')).web?.length, 2);
-    const ps = ok(await compose(daemon, p.dir, ['-p', 'scale', 'ps', '--format', 'json']), 'ps');
+    const first = (await idsByService(suite.daemon, 'scale')).web![0];
+    ok(await compose(suite.daemon, p.dir, ['-p', 'scale', 'up', '-d', '--scale', 'web=1', '-t', '0']), 'up --scale 1');
+    assert.deepEqual((await idsByService(suite.daemon, 'scale')).web, [first]);
+    ok(await compose(suite.daemon, p.dir, ['-p', 'scale', 'scale', 'web=2']), 'scale web=2');
+    assert.equal((await idsByService(suite.daemon, 'scale')).web?.length, 2);
+    const ps = ok(await compose(suite.daemon, p.dir, ['-p', 'scale', 'ps', '--format', 'json']), 'ps');
     const rows = ps.stdout.trim().split('\n').map((l) => JSON.parse(l) as { Name: string; Service: string; State: string });
     assert.deepEqual(rows.map((r) => r.Name), ['scale-web-1', 'scale-web-2']);
   });
@@ -122,9 +101,9 @@ describe('berth compose', () => {
       migrate: { condition: service_completed_successfully }
 `,
     });
-    ok(await compose(daemon, p.dir, ['-p', 'deps', 'up', '-d']), 'up');
-    const byName = new Map((await projectContainers(daemon, 'deps')).map((c) => [c.Names[0], c]));
-    const inspect = (n: string) => daemon.client.get<{ State: { StartedAt: string; FinishedAt: string; ExitCode: number; Health?: { Status: string } } }>(`/containers/${byName.get(n)!.Id}/json`);
+    ok(await compose(suite.daemon, p.dir, ['-p', 'deps', 'up', '-d']), 'up');
+    const byName = new Map((await projectContainers(suite.daemon, 'deps')).map((c) => [c.Names[0], c]));
+    const inspect = (n: string) => suite.daemon.client.get<{ State: { StartedAt: string; FinishedAt: string; ExitCode: number; Health?: { Status: string } } }>(`/containers/${byName.get(n)!.Id}/json`);
     const [db, migrate, app] = await Promise.all(['/deps-db-1', '/deps-migrate-1', '/deps-app-1'].map(inspect));
     assert.equal(db!.State.Health?.Status, 'healthy');
     assert.equal(migrate!.State.ExitCode, 0);
@@ -135,17 +114,17 @@ describe('berth compose', () => {
     const p = await project('depfail', {
       'compose.yaml': `services:\n  migrate:\n    image: busybox\n    command: ["sh", "-c", "exit 3"]\n  app:\n    image: busybox\n    command: ${LOOP}\n    depends_on:\n      migrate: { condition: service_completed_successfully }\n`,
     });
-    const r = await compose(daemon, p.dir, ['-p', 'depfail', 'up', '-d']);
+    const r = await compose(suite.daemon, p.dir, ['-p', 'depfail', 'up', '-d']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /service "migrate" didn't complete successfully: exit 3/);
-    assert.equal((await idsByService(daemon, 'depfail')).app, undefined, 'app was not created');
+    assert.equal((await idsByService(suite.daemon, 'depfail')).app, undefined, 'app was not created');
   });
 
   it('fails up when a service_healthy dependency becomes unhealthy', async () => {
     const p = await project('unhealthy', {
       'compose.yaml': `services:\n  db:\n    image: busybox\n    command: ${LOOP}\n    healthcheck: { test: ["CMD", "false"], interval: 200ms, retries: 2 }\n  app:\n    image: busybox\n    command: ${LOOP}\n    depends_on:\n      db: { condition: service_healthy }\n`,
     });
-    const r = await compose(daemon, p.dir, ['-p', 'unhealthy', 'up', '-d']);
+    const r = await compose(suite.daemon, p.dir, ['-p', 'unhealthy', 'up', '-d']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /dependency failed to start: container unhealthy-db-1 is unhealthy/);
   });
@@ -153,52 +132,52 @@ describe('berth compose', () => {
   it('recreates only the service whose configuration changed', async () => {
     const file = (value: string) => `services:\n  a:\n    image: busybox\n    command: ${LOOP}\n    environment: { VALUE: "${value}" }\n  b:\n    image: busybox\n    command: ${LOOP}\n`;
     const p = await project('recreate', { 'compose.yaml': file('one') });
-    ok(await compose(daemon, p.dir, ['-p', 'recreate', 'up', '-d']), 'up');
-    const before = await idsByService(daemon, 'recreate');
-    ok(await compose(daemon, p.dir, ['-p', 'recreate', 'up', '-d']), 'up again');
-    assert.deepEqual(await idsByService(daemon, 'recreate'), before, 'nothing changed, nothing recreated');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'recreate', 'up', '-d']), 'up');
+    const before = await idsByService(suite.daemon, 'recreate');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'recreate', 'up', '-d']), 'up again');
+    assert.deepEqual(await idsByService(suite.daemon, 'recreate'), before, 'nothing changed, nothing recreated');
     await p.write('compose.yaml', file('two'));
-    const r = ok(await compose(daemon, p.dir, ['-p', 'recreate', 'up', '-d', '-t', '0']), 'up after change');
-    const afterIds = await idsByService(daemon, 'recreate');
+    const r = ok(await compose(suite.daemon, p.dir, ['-p', 'recreate', 'up', '-d', '-t', '0']), 'up after change');
+    const afterIds = await idsByService(suite.daemon, 'recreate');
     assert.notDeepEqual(afterIds.a, before.a);
     assert.deepEqual(afterIds.b, before.b);
     assert.match(r.stderr, /Container recreate-a-1 {2}Recreated/);
     assert.ok((await env(afterIds.a![0]!)).includes('VALUE=two'));
-    ok(await compose(daemon, p.dir, ['-p', 'recreate', 'up', '-d', '--force-recreate', '-t', '0', 'b']), 'force-recreate b');
-    const forced = await idsByService(daemon, 'recreate');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'recreate', 'up', '-d', '--force-recreate', '-t', '0', 'b']), 'force-recreate b');
+    const forced = await idsByService(suite.daemon, 'recreate');
     assert.notDeepEqual(forced.b, afterIds.b);
     assert.deepEqual(forced.a, afterIds.a);
   });
 
   it('runs one-off containers and removes them with --rm', async () => {
     const p = await project('oneoff', { 'compose.yaml': `services:\n  tool:\n    image: busybox\n    environment: { FROM_FILE: file }\n` });
-    const r = ok(await compose(daemon, p.dir, ['-p', 'oneoff', 'run', '--rm', '-T', '-e', 'EXTRA=x', 'tool', 'sh', '-c', 'echo "$FROM_FILE $EXTRA"']), 'run --rm');
+    const r = ok(await compose(suite.daemon, p.dir, ['-p', 'oneoff', 'run', '--rm', '-T', '-e', 'EXTRA=x', 'tool', 'sh', '-c', 'echo "$FROM_FILE $EXTRA"']), 'run --rm');
     assert.match(r.stdout, /file x/);
-    assert.deepEqual(await projectContainers(daemon, 'oneoff'), []);
-    const failed = await compose(daemon, p.dir, ['-p', 'oneoff', 'run', '-T', 'tool', 'sh', '-c', 'exit 7']);
+    assert.deepEqual(await projectContainers(suite.daemon, 'oneoff'), []);
+    const failed = await compose(suite.daemon, p.dir, ['-p', 'oneoff', 'run', '-T', 'tool', 'sh', '-c', 'exit 7']);
     assert.equal(failed.code, 7);
-    const [kept] = await projectContainers(daemon, 'oneoff');
+    const [kept] = await projectContainers(suite.daemon, 'oneoff');
     assert.match(kept!.Names[0]!, /^\/oneoff-tool-run-[0-9a-f]{12}$/);
     assert.equal(kept!.Labels['com.docker.compose.oneoff'], 'True');
   });
 
   it('prints the resolved configuration', async () => {
     const p = await project('cfg', { 'compose.yaml': `services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n  db:\n    image: busybox\nvolumes:\n  data: {}\n` });
-    const json = JSON.parse(ok(await compose(daemon, p.dir, ['-p', 'cfg', 'config', '--format', 'json'])).stdout) as { name: string; services: Record<string, { ports: Array<{ target: number; published: string }> }> };
+    const json = JSON.parse(ok(await compose(suite.daemon, p.dir, ['-p', 'cfg', 'config', '--format', 'json'])).stdout) as { name: string; services: Record<string, { ports: Array<{ target: number; published: string }> }> };
     assert.equal(json.name, 'cfg');
     assert.deepEqual(json.services.web!.ports[0], { mode: 'ingress', target: 80, published: '8080', protocol: 'tcp' });
-    assert.equal(ok(await compose(daemon, p.dir, ['config', '--services'])).stdout, 'web\ndb\n');
-    assert.equal(ok(await compose(daemon, p.dir, ['config', '--volumes'])).stdout, 'data\n');
-    assert.equal(ok(await compose(daemon, p.dir, ['config', '-q'])).stdout, '');
+    assert.equal(ok(await compose(suite.daemon, p.dir, ['config', '--services'])).stdout, 'web\ndb\n');
+    assert.equal(ok(await compose(suite.daemon, p.dir, ['config', '--volumes'])).stdout, 'data\n');
+    assert.equal(ok(await compose(suite.daemon, p.dir, ['config', '-q'])).stdout, '');
   });
 
   it('reports malformed files with file, line and key', async () => {
     const p = await project('bad', { 'compose.yaml': `services:\n  web:\n    image: busybox\n    ports:\n      - "80:abc"\n` });
-    const r = await compose(daemon, p.dir, ['up', '-d']);
+    const r = await compose(suite.daemon, p.dir, ['up', '-d']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /compose\.yaml:5: services\.web\.ports\[0\]/);
     const yaml = await project('badyaml', { 'compose.yaml': `services:\n  web:\n    image: [unclosed\n` });
-    const r2 = await compose(daemon, yaml.dir, ['config']);
+    const r2 = await compose(suite.daemon, yaml.dir, ['config']);
     assert.notEqual(r2.code, 0);
     assert.match(r2.stderr, /compose\.yaml:\d+/);
   });

@@ -122,6 +122,7 @@ export function registerBuildRoutes(router: ApiRouter, engine: Engine): void {
     try {
       const request: BuildRequest = {
         contextDir: context.contextDir,
+        contextFileHashes: context.fileHashes,
         dockerfile: context.dockerfile,
         dockerfileName: context.dockerfileName,
         tags: tags.map((t) => formatReference(parseTaggedReference(t))),

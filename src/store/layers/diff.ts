@@ -9,7 +9,7 @@
  */
 import type { Stats } from 'node:fs';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +21,10 @@ export interface DiffOptions {
   /** Seconds since the epoch: no entry gets a later mtime (SOURCE_DATE_EPOCH). */
   sourceDateEpoch?: number;
 }
+
+/** Entries stat'ed (and small files read) ahead of the tar writer, and what counts as small. */
+const PREFETCH = 64;
+const SMALL_FILE = 256 * 1024;
 
 type PackHeader = Omit<Partial<tar.Header>, 'pax'> & { name: string; pax?: Record<string, string> };
 
@@ -48,11 +52,11 @@ export function diffUpperDir(upperDir: string, opts: DiffOptions = {}): Readable
   const mtimeOf = (st: Stats) => new Date(clampMs === undefined ? st.mtimeMs : Math.min(st.mtimeMs, clampMs));
   const firstPathOfInode = new Map<string, string>();
 
-  const add = (header: PackHeader, body?: Readable): Promise<void> =>
+  const add = (header: PackHeader, body?: Readable | Buffer): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (!body) {
-        pack.entry(header, Buffer.alloc(0), done);
+      if (!body || Buffer.isBuffer(body)) {
+        pack.entry(header, body ?? Buffer.alloc(0), done);
         return;
       }
       const sink = pack.entry(header, done);
@@ -70,11 +74,29 @@ export function diffUpperDir(upperDir: string, opts: DiffOptions = {}): Readable
     return header;
   };
 
+  /**
+   * A directory's entries with their stat, and the content of small files, fetched a batch at a
+   * time ahead of the (strictly ordered) tar writer: one stream per file would cost far more
+   * than the file when a layer holds many small ones.
+   */
+  async function* entries(dir: string): AsyncGenerator<{ name: string; path: string; st: Stats; data?: Buffer }> {
+    const names = await sortedNames(dir);
+    for (let i = 0; i < names.length; i += PREFETCH) {
+      const batch = await Promise.all(
+        names.slice(i, i + PREFETCH).map(async (name) => {
+          const path = join(dir, name);
+          const st = await lstat(path);
+          const data = st.isFile() && st.size <= SMALL_FILE ? await readFile(path) : undefined;
+          return { name, path, st, data };
+        }),
+      );
+      yield* batch;
+    }
+  }
+
   async function walk(dir: string, prefix: string): Promise<void> {
-    for (const name of await sortedNames(dir)) {
-      const path = join(dir, name);
+    for await (const { name, path, st, data } of entries(dir)) {
       const rel = prefix + name;
-      const st = await lstat(path);
       if (isWhiteoutDevice(st)) {
         await add({ ...base(st, prefix + WHITEOUT_PREFIX + name), mode: 0, uid: 0, gid: 0, type: 'file', size: 0 });
       } else if (st.isDirectory()) {
@@ -91,7 +113,8 @@ export function diffUpperDir(upperDir: string, opts: DiffOptions = {}): Readable
           continue;
         }
         if (st.nlink > 1) firstPathOfInode.set(inode, rel);
-        await add(withXattrs({ ...base(st, rel), type: 'file', size: st.size }, path), createReadStream(path));
+        if (data) await add(withXattrs({ ...base(st, rel), type: 'file', size: data.length }, path), data);
+        else await add(withXattrs({ ...base(st, rel), type: 'file', size: st.size }, path), createReadStream(path));
       } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
         const type = st.isFIFO() ? 'fifo' : st.isBlockDevice() ? 'block-device' : 'character-device';
         await add(withXattrs({ ...base(st, rel), type, ...devNumbers(st.rdev) }, path));

@@ -373,7 +373,13 @@ async function hashFileContent(file: string): Promise<string> {
  * fresh checkout of the same files gives the same key. Excluded paths (per `matcher`, relative
  * to `root`) do not count.
  */
-export async function contentHash(options: { root: string; target?: string; matcher?: DockerignoreMatcher }): Promise<Digest> {
+export async function contentHash(options: {
+  root: string;
+  target?: string;
+  matcher?: DockerignoreMatcher;
+  /** Known sha256 (hex) of files by path relative to `root`; others are read. */
+  fileHashes?: ReadonlyMap<string, string>;
+}): Promise<Digest> {
   const rel = options.target ? cleanPath(options.target.split(path.sep).join('/')) : '.';
   const abs = rel === '.' ? options.root : path.join(options.root, rel);
   const st = await lstat(abs);
@@ -381,7 +387,7 @@ export async function contentHash(options: { root: string; target?: string; matc
   const hash = createHash('sha256');
   const line = async (name: string, t: ContextEntry['type'], mode: number, file: string): Promise<string> => {
     let body = '';
-    if (t === 'file') body = await hashFileContent(file);
+    if (t === 'file') body = options.fileHashes?.get(path.relative(options.root, file).split(path.sep).join('/')) ?? (await hashFileContent(file));
     else if (t === 'symlink') body = await readlink(file);
     return `${t}\0${name}\0${mode.toString(8)}\0${body}\n`;
   };

@@ -27,6 +27,8 @@ export interface PreparedContext {
   dockerfileName: string;
   secrets: Map<string, string>;
   ignorePatterns: string[];
+  /** sha256 (hex) of the context's regular files by path, taken while extracting. */
+  fileHashes: ReadonlyMap<string, string>;
 }
 
 export async function prepareContext(o: { body: Readable; scratchDir: string; dockerfile?: string; secretIds?: string[] }): Promise<PreparedContext> {
@@ -36,8 +38,9 @@ export async function prepareContext(o: { body: Readable; scratchDir: string; do
     const secretsDir = join(root, 'secrets');
     await mkdir(contextDir, { mode: 0o700 });
     await mkdir(secretsDir, { mode: 0o700 });
+    let fileHashes: Map<string, string>;
     try {
-      await extractContext(o.body, contextDir);
+      fileHashes = await extractContext(o.body, contextDir);
     } catch (err) {
       throw new InvalidParameterError(`the build context is not a valid tar archive: ${errorMessage(err)}`, { cause: err });
     }
@@ -63,7 +66,7 @@ export async function prepareContext(o: { body: Readable; scratchDir: string; do
     }
     const { patterns } = await loadDockerignore({ contextDir, dockerfilePath: dockerfileName });
     if (patterns.length > 0) await removeIgnored(contextDir, new DockerignoreMatcher(patterns));
-    return { root, contextDir, dockerfile, dockerfileName: posix.basename(dockerfileName), secrets, ignorePatterns: patterns };
+    return { root, contextDir, dockerfile, dockerfileName: posix.basename(dockerfileName), secrets, ignorePatterns: patterns, fileHashes };
   } catch (err) {
     await rm(root, { recursive: true, force: true });
     throw err;

@@ -6,6 +6,7 @@
  * the target; no entry may pass through a symlink the archive created earlier; files are
  * created with O_EXCL|O_NOFOLLOW so nothing is written through a link.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, constants as fsc, fchmodSync, futimesSync, openSync, rmSync, writeSync } from 'node:fs';
 import { chmod, link, mkdir, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -49,7 +50,12 @@ async function maybeGunzip(input: Readable): Promise<Readable> {
   return out;
 }
 
-export async function extractContext(input: Readable, target: string): Promise<void> {
+/**
+ * Extracts the context and returns the sha256 (hex) of every regular file by its path: the
+ * bytes pass through here anyway, and COPY's cache key needs exactly these digests.
+ */
+export async function extractContext(input: Readable, target: string): Promise<Map<string, string>> {
+  const fileHashes = new Map<string, string>();
   const links = new Set<string>();
   const dirs: { path: string; mtime?: Date }[] = [];
   const made = new Set<string>(['']);
@@ -107,8 +113,13 @@ export async function extractContext(input: Readable, target: string): Promise<v
             fd = openSync(abs, flags, mode);
           }
           links.delete(rel);
+          const hash = createHash('sha256');
           try {
-            for await (const chunk of entry as AsyncIterable<Buffer>) writeSync(fd, chunk);
+            for await (const chunk of entry as AsyncIterable<Buffer>) {
+              writeSync(fd, chunk);
+              hash.update(chunk);
+            }
+            fileHashes.set(rel, hash.digest('hex'));
             fchmodSync(fd, mode);
             if (h.mtime) futimesSync(fd, h.mtime, h.mtime);
           } finally {
@@ -117,6 +128,7 @@ export async function extractContext(input: Readable, target: string): Promise<v
           break;
         }
         case 'symlink':
+          fileHashes.delete(rel);
           await rm(abs, { force: true });
           await symlink(h.linkname ?? '', abs);
           links.add(rel);
@@ -127,6 +139,9 @@ export async function extractContext(input: Readable, target: string): Promise<v
           if (links.has(src) || src === '') throw new InvalidParameterError(`invalid hard link ${h.name} -> ${h.linkname}`);
           await rm(abs, { force: true });
           await link(join(target, src), abs);
+          const same = fileHashes.get(src);
+          if (same) fileHashes.set(rel, same);
+          else fileHashes.delete(rel);
           entry.resume();
           break;
         }
@@ -138,4 +153,5 @@ export async function extractContext(input: Readable, target: string): Promise<v
   const source = await maybeGunzip(input);
   await Promise.all([pipeline(source, extract), done]);
   for (const d of dirs.reverse()) if (d.mtime) await utimes(d.path, d.mtime, d.mtime).catch(() => undefined);
+  return fileHashes;
 }

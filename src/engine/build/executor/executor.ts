@@ -50,6 +50,8 @@ import { resolveInRoot } from './scoped-fs.js';
 export interface BuildRequest {
   /** The unpacked context (after .dockerignore). */
   contextDir: string;
+  /** sha256 (hex) of the context's files by path when known (taken while extracting). */
+  contextFileHashes?: ReadonlyMap<string, string>;
   dockerfile: string;
   dockerfileName: string;
   tags: string[];
@@ -657,7 +659,7 @@ class StageRunner {
         inputs.sources = locals;
       } else {
         const matches = await matchSources({ kind: instr.kind, sourceRoot: req.contextDir, fromContext: true, sources: locals, excludes: instr.excludes });
-        hashes = await Promise.all(matches.map(async (m) => `${m}\0${await contentHash({ root: req.contextDir, target: m })}`));
+        hashes = await Promise.all(matches.map(async (m) => `${m}\0${await contentHash({ root: req.contextDir, target: m, fileHashes: req.contextFileHashes })}`));
         inputs.sources = hashes;
       }
       for (const d of downloads) inputs[`url:${d.name}`] = await contentHash({ root: stepDir!, target: posix.basename(d.path) });
