@@ -45,7 +45,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     registerImageRoutes(router, engine);
     registerDistributionRoutes(router, engine);
     registerContainerRoutes(router, engine.containerService, engine.images);
-    (await import('../api/routes/build.js')).registerBuildRoutes(router, engine);
+    const builds = (await import('../api/routes/build.js')).registerBuildRoutes(router, engine);
     registerVolumeRoutes(router, engine.volumes);
     registerNetworkRoutes(router, engine.networks);
     registerContainerStreamRoutes(router, engine.containerService);
@@ -54,6 +54,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     registerStatsRoutes(router, engine.containerService, engine.ops.stats);
     router.observe(engine.ops.metrics.observer);
     registerSystemOpsRoutes(router, { events: engine.events, log: log.child({ component: 'api' }), containers: engine.containerService, images: engine.images, snapshots: engine.snapshots, volumes: () => engine?.volumes });
+    await builds.ready;
     const listeners = await listen(router, listenOptions, log);
     await engine.ops.start({ metricsAddr: config.metricsAddr });
     engine.events.publish('daemon', 'start', engine.config.dataRoot);
@@ -65,6 +66,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       stop: () =>
         (stopping ??= (async () => {
           await Promise.all(listeners.map((l) => l.close()));
+          await builds.close();
           await running.ops.close();
           running.close();
           execLock?.release();

@@ -1,7 +1,7 @@
 // Dockerfile builds through the real docker CLI (classic builder, DOCKER_BUILDKIT=0) against berthd.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -115,6 +115,26 @@ describe('docker build (classic) against berthd', { skip: !hasDocker && 'docker 
     assert.match(out, /^600 1000:1000 \/owned$/m);
     assert.match(out, /^new$/m);
     assert.doesNotMatch(out, /^old$/m);
+  });
+
+  it('RUN steps share a pooled bridge sandbox, released when berthd stops or after a crash', async () => {
+    const ctx = await makeContext(work, { Dockerfile: 'FROM busybox\nRUN ip -o -4 addr show eth0\nRUN ip -o -4 addr show eth0\n' });
+    const netns = async () => (await readdir(join(d.execRoot, 'netns')).catch(() => [] as string[])).length;
+    const running = (await dockerOk(d, ['ps', '-q'])).split('\n').filter(Boolean).length;
+    assert.equal(running, 0, 'no container holds a namespace');
+    const before = await netns();
+    const out = await dockerOk(d, ['build', '--no-cache', ctx]);
+    const addrs = [...out.matchAll(/eth0 +inet ([\d.]+)\//g)].map((m) => m[1]);
+    assert.equal(addrs.length, 2, out);
+    assert.equal(addrs[0], addrs[1], 'the second step ran in the same sandbox');
+    const gw = await dockerOk(d, ['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'bridge']);
+    assert.equal(addrs[0]!.split('.').slice(0, 2).join('.'), gw.trim().split('.').slice(0, 2).join('.'), 'on the default bridge');
+    assert.equal(await netns(), Math.max(before, 1), 'one sandbox waits for the next build');
+    await dockerOk(d, ['build', '--no-cache', ctx]);
+    assert.equal(await netns(), Math.max(before, 1), 'and the next build uses it');
+    await d.kill9();
+    await d.restart();
+    assert.equal(await netns(), 0, 'a killed berthd\'s sandboxes are released at its next start');
   });
 
   it('.dockerignore with ! exceptions', async () => {

@@ -56,8 +56,16 @@ function networkMode(value: string | null): BuildNetworkMode {
   throw new InvalidParameterError(`network mode "${value}" is not supported by the builder (use default, host or none)`);
 }
 
-export function registerBuildRoutes(router: ApiRouter, engine: Engine): void {
+/**
+ * Registers POST /build and /build/prune. `ready` resolves once what a killed berthd's builds
+ * left is released; `close` releases what builds keep between them.
+ */
+export function registerBuildRoutes(router: ApiRouter, engine: Engine): { ready: Promise<void>; close(): Promise<void> } {
   const cache = new BuildCacheStore(engine.db);
+  const bridge = new BridgeBuildNetwork(engine.networks);
+  const leftovers = bridge.releaseLeftovers().catch((err: unknown) => {
+    engine.log.warn('build sandboxes of an earlier run not released', { err: errorMessage(err) });
+  });
   const cacheMounts = new CacheMountManager(join(engine.config.dataRoot, 'build', 'cache-mounts'));
   let builder: Builder | undefined;
   const getBuilder = () =>
@@ -67,7 +75,7 @@ export function registerBuildRoutes(router: ApiRouter, engine: Engine): void {
       runtime: engine.runtime,
       cache,
       cacheMounts,
-      networks: defaultBuildNetworks(new BridgeBuildNetwork(engine.networks)),
+      networks: defaultBuildNetworks(bridge),
       pull: engine.distributionService
         ? async (ref: string) => {
             await engine.distributionService!.pull({ image: ref, progress: { write: () => undefined } });
@@ -166,4 +174,12 @@ export function registerBuildRoutes(router: ApiRouter, engine: Engine): void {
     engine.events.publish('builder', 'prune', '', { reclaimed: String(result.SpaceReclaimed) });
     sendJSON(res, 200, result);
   });
+
+  return {
+    ready: leftovers,
+    close: async () => {
+      await leftovers;
+      await bridge.close();
+    },
+  };
 }

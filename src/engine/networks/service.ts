@@ -608,6 +608,11 @@ export class NetworkService {
     });
   }
 
+  /** Ids of the sandboxes whose name starts with `prefix` (the builder's, say). */
+  sandboxIdsNamed(prefix: string): string[] {
+    return this.store.listSandboxes().filter((s) => s.containerName.startsWith(prefix)).map((s) => s.containerId);
+  }
+
   /** Undoes prepareSandbox and every attach/publish: veths, IPs, rules, the netns itself. */
   releaseSandbox(containerId: string): Promise<void> {
     return this.serialized(async () => {

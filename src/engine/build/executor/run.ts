@@ -82,8 +82,9 @@ export async function runStep(deps: RunStepDeps, o: RunStepOptions): Promise<num
     io.close();
     return exit.exitCode;
   } finally {
-    if (registered) await deps.runtime.delete(o.id, { force: true }).catch(() => undefined);
-    await o.network.teardown(o.id).catch(() => undefined);
+    // The sandbox is handed back for reuse only when the step's container is surely gone.
+    const gone = registered ? await deps.runtime.delete(o.id, { force: true }).then(() => true, () => false) : true;
+    await o.network.teardown(o.id, { reusable: gone }).catch(() => undefined);
     await removeMountPoints(o.rootfs, created).catch(() => undefined);
   }
 }
