@@ -21,6 +21,7 @@
  */
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { attach, resizeTerminal, type AttachStream } from './attach.js';
@@ -114,6 +115,11 @@ export interface ContainerRuntime {
   resize(id: string, height: number, width: number): Promise<void>;
   wait(id: string, signal?: AbortSignal): Promise<ExitInfo>;
   exec(id: string, opts: ExecOptions): Promise<ExecSession>;
+  /**
+   * Runs a short-lived process to its end without conmon (a build step): its output goes to
+   * `io`, the exit code is returned, and nothing of it is left behind. `kill` works meanwhile.
+   */
+  runToExit(opts: { id: string; spec: OciSpec; stdout: Writable; stderr: Writable }): Promise<number>;
   recover(id: string): Promise<RecoveredState>;
   close(): void;
 }
@@ -216,6 +222,18 @@ export class ConmonRuntime implements ContainerRuntime {
 
   start(id: string): Promise<void> {
     return this.oci.start(id);
+  }
+
+  async runToExit(o: { id: string; spec: OciSpec; stdout: Writable; stderr: Writable }): Promise<number> {
+    const p = this.paths(o.id);
+    if (await exists(p.configFile)) throw new ConflictError(`container ${o.id} already has a bundle`);
+    await mkdir(p.bundleDir, { recursive: true });
+    try {
+      await writeFile(p.configFile, serializeSpec(o.spec));
+      return await this.oci.runToExit(o.id, p.bundleDir, { stdout: o.stdout, stderr: o.stderr });
+    } finally {
+      await rm(p.bundleDir, { recursive: true, force: true });
+    }
   }
 
   async kill(id: string, signal: string | number): Promise<void> {

@@ -1,18 +1,19 @@
 /**
  * The OCI runtime CLI adapter: every call berth makes to runc or crun goes through here.
  * `create` and `exec` are not here: conmon runs those (see conmon.ts) so that it can hold
- * the container's stdio. `--root` is per berthd instance so two daemons never share state.
+ * the container's stdio; `runToExit` is for processes nobody attaches to later. `--root` is per berthd instance so two daemons never share state.
  *
  * Choosing the binary: runc by default. crun is used only when asked for and the host's
  * cgroup layout allows it: crun 1.8 refuses hybrid hosts (v1 controllers plus a v2
  * `unified` mount), so on hybrid hosts crun is probed once with a throwaway container and
  * the answer is cached; falling back to runc logs why.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { log } from '../util/log.js';
 import { NotFoundError, SystemError } from '../util/errors.js';
 import type { OciResources } from './spec/oci-types.js';
@@ -140,6 +141,35 @@ export class OciRuntime {
     const out = await this.call(['ps', '--format', 'json', id], id);
     const parsed = JSON.parse(out || '[]') as number[] | null;
     return parsed ?? [];
+  }
+
+  /**
+   * `run` in the foreground: create, start, wait and delete in one runtime process, with the
+   * process's stdout and stderr on `io` (stdin is /dev/null). The runtime's own messages go to
+   * a JSON log in the bundle, so a failure to start (an error there) is told apart from the
+   * exit code of the process, which is returned.
+   */
+  async runToExit(id: string, bundleDir: string, io: { stdout: Writable; stderr: Writable }): Promise<number> {
+    const logFile = path.join(bundleDir, 'runtime.log');
+    const child = spawn(this.path, [...this.globalArgs(), '--log', logFile, '--log-format', 'json', 'run', '--bundle', bundleDir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(io.stdout, { end: false });
+    child.stderr.pipe(io.stderr, { end: false });
+    const code = await new Promise<number>((resolve, reject) => {
+      child.once('error', (err) => reject(new SystemError(`cannot run ${this.name}: ${err.message}`, { cause: err })));
+      child.once('close', (status, sig) => resolve(status ?? 128 + (sig ? (os.constants.signals[sig] ?? 0) : 0)));
+    });
+    const failure = (await readFile(logFile, 'utf8').catch(() => ''))
+      .split('\n')
+      .map((line) => {
+        try {
+          return JSON.parse(line) as { level?: string; msg?: string };
+        } catch {
+          return undefined;
+        }
+      })
+      .find((entry) => entry?.level === 'error' || entry?.level === 'fatal');
+    if (failure) throw new SystemError(`${this.name} run ${id}: ${failure.msg ?? 'failed'}`);
+    return code;
   }
 
   async list(): Promise<OciState[]> {

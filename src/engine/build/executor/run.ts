@@ -1,6 +1,7 @@
 /**
  * One RUN step: the rootfs (an active snapshot) is already mounted; this runs the command in
- * it through the OCI runtime under conmon, streams its output, and cleans up after it.
+ * it through the OCI runtime (in the foreground, without conmon: nobody attaches to a step
+ * later), streams its output, and cleans up after it.
  *
  * Mount points the runtime has to create for the step (/etc/resolv.conf, /run/secrets/x, a
  * cache target...) would otherwise end up in the layer as empty files and directories: the
@@ -46,7 +47,8 @@ export interface RunStepDeps {
 export async function runStep(deps: RunStepDeps, o: RunStepOptions): Promise<number> {
   const sandbox = await o.network.setup(o.id, { extraHosts: o.extraHosts });
   const created = await missingMountPoints(o.rootfs, ['/etc/resolv.conf', '/etc/hosts', ...o.mounts.map((m) => m.destination)]);
-  let registered = false;
+  let ran = false;
+  let finished = false;
   try {
     const hostsPath = join(o.workDir, 'hosts');
     const resolvPath = join(o.workDir, 'resolv.conf');
@@ -70,20 +72,15 @@ export async function runStep(deps: RunStepDeps, o: RunStepOptions): Promise<num
       extraMounts: o.mounts,
       host: detectHostInfo(),
     });
-    const exited = deps.runtime.wait(o.id);
-    registered = true;
-    await deps.runtime.create({ id: o.id, spec, logPath: join(o.workDir, 'log.json') });
-    const io = await deps.runtime.attach(o.id);
-    io.stdout.on('data', (d: Buffer) => o.output.write(d));
-    io.stderr.on('data', (d: Buffer) => o.output.write(d));
-    await deps.runtime.start(o.id);
-    const exit = await exited;
-    await Promise.race([io.closed, new Promise((r) => setTimeout(r, 2000).unref())]);
-    io.close();
-    return exit.exitCode;
+    // One runtime process to its end, as nobody attaches to a step later: no supervisor.
+    ran = true;
+    const code = await deps.runtime.runToExit({ id: o.id, spec, stdout: o.output, stderr: o.output });
+    finished = true;
+    return code;
   } finally {
-    // The sandbox is handed back for reuse only when the step's container is surely gone.
-    const gone = registered ? await deps.runtime.delete(o.id, { force: true }).then(() => true, () => false) : true;
+    // A finished run removed its container itself. Otherwise it is removed here, and the
+    // sandbox is handed back for reuse only when the step's processes are surely gone.
+    const gone = finished || !ran ? true : await deps.runtime.delete(o.id, { force: true }).then(() => true, () => false);
     await o.network.teardown(o.id, { reusable: gone }).catch(() => undefined);
     await removeMountPoints(o.rootfs, created).catch(() => undefined);
   }
