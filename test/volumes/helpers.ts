@@ -3,34 +3,15 @@
  * CLI pointed at it, and cleanup that removes every container and volume and then checks
  * that nothing is left mounted under the daemon's roots.
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { startDaemonWithBusybox, type TestDaemon } from '../helpers/daemon.js';
+import { docker, dockerOk as dockerOkRaw } from '../helpers/docker.js';
 
-export interface DockerResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export { docker, type DockerResult } from '../helpers/docker.js';
 
-export function docker(d: TestDaemon, args: string[], input?: string): Promise<DockerResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('docker', args, { env: d.dockerEnv() });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.end(input ?? '');
-  });
-}
-
-/** docker, and fail with its stderr unless it exits 0. */
+/** docker that must succeed; its stdout trimmed (these tests compare single values). */
 export async function dockerOk(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await docker(d, args);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout.trim();
+  return (await dockerOkRaw(d, args)).trim();
 }
 
 /** `docker run -d`, wait for the exit, and return the exit code and combined logs. */

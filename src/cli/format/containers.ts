@@ -2,30 +2,9 @@
 import { ellipsis, goTimeString, truncateId } from './ids.js';
 import type { ListFormat, Row } from './output.js';
 import { humanSizeWithPrecision, timeAgo } from './units.js';
+import type { ContainerPort, ContainerSummary } from '../../client/types.js';
 
-export interface ContainerPort {
-  IP?: string;
-  PrivatePort: number;
-  PublicPort?: number;
-  Type: string;
-}
-
-export interface ContainerSummary {
-  Id: string;
-  Names: string[];
-  Image: string;
-  ImageID?: string;
-  Command: string;
-  Created: number;
-  Ports: ContainerPort[] | null;
-  Labels: Record<string, string> | null;
-  State: string;
-  Status: string;
-  SizeRw?: number;
-  SizeRootFs?: number;
-  Mounts?: Array<{ Name?: string; Source?: string }> | null;
-  NetworkSettings?: { Networks?: Record<string, unknown> } | null;
-}
+export type { ContainerPort, ContainerSummary } from '../../client/types.js';
 
 /** docker's DisplayablePorts, without range compaction: `0.0.0.0:8080->80/tcp, 443/tcp`. */
 export function displayPorts(ports: ContainerPort[]): string {

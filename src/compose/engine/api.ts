@@ -5,22 +5,11 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { ApiError, type BerthClient, type JSONMessage } from '../../client/client.js';
+import type { ContainerSummary } from '../../client/types.js';
 
 const enc = encodeURIComponent;
 
-export interface ContainerSummary {
-  Id: string;
-  Names: string[];
-  Image: string;
-  ImageID?: string;
-  Command: string;
-  Created: number;
-  State: string;
-  Status: string;
-  Labels: Record<string, string> | null;
-  Ports?: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> | null;
-  NetworkSettings?: { Networks?: Record<string, { NetworkID?: string; IPAddress?: string }> } | null;
-}
+export type { ContainerSummary } from '../../client/types.js';
 
 export interface HealthState {
   Status: 'starting' | 'healthy' | 'unhealthy' | 'none' | string;
