@@ -1,7 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { teardownInstanceNetworking } from '../src/engine/networks/teardown.js';
@@ -74,9 +73,21 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/**
+ * A fresh root for a benchmarked daemon, under /var/lib where daemons keep their state (the
+ * defaults are /var/lib/berth and /var/lib/docker). Both peers get theirs here: on a long-used
+ * host, /tmp's directories can be several times slower to create files in.
+ */
+async function daemonRoot(prefix: string): Promise<string> {
+  await mkdir(BENCH_ROOTS, { recursive: true });
+  return mkdtemp(join(BENCH_ROOTS, prefix));
+}
+
+const BENCH_ROOTS = '/var/lib/berth-bench';
+
 /** A berthd from this tree (dist), on its own roots. */
 export async function startBerthd(extraArgs: string[] = []): Promise<Daemon> {
-  const root = await mkdtemp(join(tmpdir(), 'bench-berth-'));
+  const root = await daemonRoot('berthd-');
   const sock = join(root, 'berth.sock');
   await writeFile(join(root, 'daemon.json'), '{}');
   // bin/berthd, as users start it (with its Node flags).
@@ -95,6 +106,7 @@ export async function startBerthd(extraArgs: string[] = []): Promise<Daemon> {
       await new Promise((r) => p.once('exit', r));
       await teardownInstanceNetworking({ dataRoot: join(root, 'data'), execRoot: join(root, 'exec') }).catch(() => undefined);
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
+      await rmdir(BENCH_ROOTS).catch(() => undefined); // when the other peer is done too
     },
   };
 }
@@ -102,7 +114,7 @@ export async function startBerthd(extraArgs: string[] = []): Promise<Daemon> {
 /** Debian's dockerd 20.10 on its own socket and roots (no iptables, no bridge: it must not touch the host). */
 export async function startDockerd(): Promise<Daemon | undefined> {
   if (!existsSync('/usr/sbin/dockerd')) return undefined;
-  const root = await mkdtemp(join(tmpdir(), 'bench-dockerd-'));
+  const root = await daemonRoot('dockerd-');
   const sock = join(root, 'docker.sock');
   const p = spawn('dockerd', ['-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'docker.pid'), '--bridge', 'none', '--iptables=false', '--ip-masq=false'], { stdio: 'ignore' });
   await waitForSocket(sock, p, 'dockerd');
@@ -119,6 +131,7 @@ export async function startDockerd(): Promise<Daemon | undefined> {
       await new Promise((r) => p.once('exit', r));
       spawnSync('sh', ['-c', `grep ' ${root}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l`]);
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
+      await rmdir(BENCH_ROOTS).catch(() => undefined); // when the other peer is done too
     },
   };
 }
