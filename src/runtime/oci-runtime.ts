@@ -1,7 +1,8 @@
 /**
  * The OCI runtime CLI adapter: every call berth makes to runc or crun goes through here.
  * `create` and `exec` are not here: conmon runs those (see conmon.ts) so that it can hold
- * the container's stdio; `runToExit` is for processes nobody attaches to later. `--root` is per berthd instance so two daemons never share state.
+ * the container's stdio; `runToExit` is for processes nobody attaches to later. `--root` is
+ * per berthd instance so two daemons never share state.
  *
  * Choosing the binary: runc by default. crun is used only when asked for and the host's
  * cgroup layout allows it: crun 1.8 refuses hybrid hosts (v1 controllers plus a v2
