@@ -67,6 +67,15 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof ApiError && err.status === 404;
 }
 
+/** Removal that counts as done when the object is already gone. */
+export async function goneIfNotFound(removal: Promise<unknown>): Promise<void> {
+  try {
+    await removal;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
 /** The compose engine's view of the Engine API. */
 export class ComposeApi {
   constructor(readonly client: BerthClient) {}

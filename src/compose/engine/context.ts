@@ -1,6 +1,6 @@
 /** What every compose operation works with: the project, the API and a progress display. */
 import type { Project } from '../loader/index.js';
-import type { ProgressWriter } from '../progress/index.js';
+import { progress, type ProgressWriter } from '../progress/index.js';
 import type { ComposeApi } from './api.js';
 
 export interface ComposeContext {
@@ -32,6 +32,18 @@ export async function inParallel<T>(items: T[], fn: (item: T) => Promise<void>, 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (errors.length) throw errors[0];
+}
+
+/** One progress line around an operation: `working`, then `done`, or Error with the message. */
+export async function withProgress(ctx: Pick<ComposeContext, 'progress'>, id: string, working: string, done: string, fn: () => Promise<unknown>): Promise<void> {
+  ctx.progress.event(progress.working(id, working));
+  try {
+    await fn();
+  } catch (err) {
+    ctx.progress.event(progress.error(id, 'Error', (err as Error).message));
+    throw err;
+  }
+  ctx.progress.event(progress.done(id, done));
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

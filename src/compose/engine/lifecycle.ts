@@ -3,9 +3,8 @@
  * goes in reverse dependency order (dependents first), starting in dependency order.
  */
 import { startLevels } from '../loader/index.js';
-import { progress } from '../progress/index.js';
 import type { ContainerSummary } from './api.js';
-import { inParallel, type ComposeContext } from './context.js';
+import { inParallel, withProgress, type ComposeContext } from './context.js';
 import { LABEL } from './labels.js';
 import { isRunning, nameOf, projectContainers, serviceOf, type OneoffFilter } from './observed.js';
 
@@ -43,16 +42,8 @@ async function inOrder(ctx: ComposeContext, containers: ContainerSummary[], reve
   for (const level of levels) await inParallel(level, action);
 }
 
-async function step(ctx: ComposeContext, c: ContainerSummary, working: string, done: string, fn: () => Promise<void>): Promise<void> {
-  const id = `Container ${nameOf(c)}`;
-  ctx.progress.event(progress.working(id, working));
-  try {
-    await fn();
-  } catch (err) {
-    ctx.progress.event(progress.error(id, 'Error', (err as Error).message));
-    throw err;
-  }
-  ctx.progress.event(progress.done(id, done));
+function step(ctx: ComposeContext, c: ContainerSummary, working: string, done: string, fn: () => Promise<void>): Promise<void> {
+  return withProgress(ctx, `Container ${nameOf(c)}`, working, done, fn);
 }
 
 export async function stopProject(ctx: ComposeContext, sel: Selection & { timeout?: number }): Promise<void> {

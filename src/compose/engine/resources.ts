@@ -4,8 +4,8 @@
  */
 import type { NetworkConfig, Service, VolumeConfig } from '../loader/index.js';
 import { progress } from '../progress/index.js';
-import { isNotFound } from './api.js';
-import { ComposeEngineError, inParallel, type ComposeContext } from './context.js';
+import { goneIfNotFound } from './api.js';
+import { ComposeEngineError, inParallel, withProgress, type ComposeContext } from './context.js';
 import { COMPOSE_VERSION, LABEL, projectFilter } from './labels.js';
 
 function usedNetworks(services: Service[]): Set<string> {
@@ -87,34 +87,16 @@ export async function ensureResources(ctx: ComposeContext, services: Service[]):
 export async function removeNetworks(ctx: ComposeContext): Promise<void> {
   const nets = await ctx.api.listNetworks(projectFilter(ctx.project.name));
   const external = new Set(Object.values(ctx.project.networks).filter((n) => n.external).map((n) => n.name));
-  await inParallel(nets.filter((n) => !external.has(n.Name)), async (n) => {
-    const id = `Network ${n.Name}`;
-    ctx.progress.event(progress.working(id, 'Removing'));
-    try {
-      await ctx.api.removeNetwork(n.Id);
-      ctx.progress.event(progress.done(id, 'Removed'));
-    } catch (err) {
-      if (isNotFound(err)) return ctx.progress.event(progress.done(id, 'Removed'));
-      ctx.progress.event(progress.error(id, 'Error', (err as Error).message));
-      throw err;
-    }
-  });
+  await inParallel(nets.filter((n) => !external.has(n.Name)), (n) =>
+    withProgress(ctx, `Network ${n.Name}`, 'Removing', 'Removed', () => goneIfNotFound(ctx.api.removeNetwork(n.Id))),
+  );
 }
 
 /** Removes the project's volumes (`down -v`). */
 export async function removeVolumes(ctx: ComposeContext): Promise<void> {
   const vols = await ctx.api.listVolumes(projectFilter(ctx.project.name));
   const external = new Set(Object.values(ctx.project.volumes).filter((v) => v.external).map((v) => v.name));
-  await inParallel(vols.filter((v) => !external.has(v.Name)), async (v) => {
-    const id = `Volume ${v.Name}`;
-    ctx.progress.event(progress.working(id, 'Removing'));
-    try {
-      await ctx.api.removeVolume(v.Name);
-      ctx.progress.event(progress.done(id, 'Removed'));
-    } catch (err) {
-      if (isNotFound(err)) return ctx.progress.event(progress.done(id, 'Removed'));
-      ctx.progress.event(progress.error(id, 'Error', (err as Error).message));
-      throw err;
-    }
-  });
+  await inParallel(vols.filter((v) => !external.has(v.Name)), (v) =>
+    withProgress(ctx, `Volume ${v.Name}`, 'Removing', 'Removed', () => goneIfNotFound(ctx.api.removeVolume(v.Name))),
+  );
 }
