@@ -83,6 +83,23 @@ describe('berth compose', () => {
     assert.deepEqual(rows.map((r) => r.Name), ['scale-web-1', 'scale-web-2']);
   });
 
+  it('warns about orphans, and removes them with --remove-orphans (up and down)', async () => {
+    const both = `services:\n  a:\n    image: busybox\n    command: ${LOOP}\n  b:\n    image: busybox\n    command: ${LOOP}\n`;
+    const p = await project('orphans', { 'compose.yaml': both });
+    ok(await compose(suite.daemon, p.dir, ['-p', 'orphans', 'up', '-d']), 'up');
+    await p.write('compose.yaml', `services:\n  a:\n    image: busybox\n    command: ${LOOP}\n`);
+    const warned = ok(await compose(suite.daemon, p.dir, ['-p', 'orphans', 'up', '-d']), 'up without b');
+    assert.match(warned.stdout + warned.stderr, /Found orphan containers \(\[orphans-b-1\]\) for this project/);
+    assert.deepEqual(Object.keys(await idsByService(suite.daemon, 'orphans')).sort(), ['a', 'b']);
+    // As with Docker Compose, a plain down leaves the orphan, so its network stays in use.
+    const downWarned = await compose(suite.daemon, p.dir, ['-p', 'orphans', 'down', '-t', '0']);
+    assert.match(downWarned.stdout + downWarned.stderr, /Found orphan containers \(\[orphans-b-1\]\)/);
+    assert.match(downWarned.stderr, /network orphans_default has active endpoints/);
+    assert.deepEqual(Object.keys(await idsByService(suite.daemon, 'orphans')), ['b'], 'down leaves the orphan');
+    ok(await compose(suite.daemon, p.dir, ['-p', 'orphans', 'down', '-t', '0', '--remove-orphans']), 'down --remove-orphans');
+    assert.deepEqual(await projectContainers(suite.daemon, 'orphans'), []);
+  });
+
   it('waits for service_healthy and service_completed_successfully before starting dependents', async () => {
     const p = await project('deps', {
       'compose.yaml': `services:
