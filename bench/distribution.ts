@@ -10,18 +10,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, median, printTable, repoRoot, run, startBerthd, startDockerd, timeIt, type Daemon } from './lib.js';
+import { fmt, median, printTable, run, startBerthd, startDockerd, timeIt, type Daemon } from './lib.js';
+import { entryCommand } from '../test/helpers/paths.js';
 
 const SIZE_MIB = Number(process.env.BENCH_DIST_MIB ?? 256);
 const ROUNDS = Number(process.env.BENCH_DIST_ROUNDS ?? 3);
-const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-
-/** argv for one of berth's entry points, from source (tsx) or from dist. */
-function entry(rel: 'src/daemon/run' | 'src/cli/run'): string[] {
-  if (fromSource) return [process.execPath, '--import', 'tsx', join(repoRoot, `${rel}.ts`)];
-  return [process.execPath, join(repoRoot, 'dist', `${rel}.js`)];
-}
-
 async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -43,7 +36,7 @@ async function waitFor(check: () => Promise<boolean>, proc: ChildProcess, what: 
 async function startRegistry(): Promise<{ host: string; stop(): Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), 'bench-dist-registry-'));
   const port = await freePort();
-  const [cmd, ...args] = entry('src/cli/run');
+  const [cmd, ...args] = entryCommand('cli');
   const p = spawn(cmd!, [...args, 'registry', 'serve', '--addr', `127.0.0.1:${port}`, '--root', root], { stdio: 'ignore' });
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/v2/`)).ok, p, 'berth registry');
   return {

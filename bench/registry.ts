@@ -11,8 +11,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, get, request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { siblingScript } from '../test/helpers/paths.js';
 
 const MiB = 1024 * 1024;
 const BLOB_SIZE = 256 * MiB;
@@ -53,11 +54,8 @@ async function waitReady(url: string): Promise<void> {
 
 async function startBerth(): Promise<Target> {
   const root = await mkdtemp(join(tmpdir(), 'bench-berth-'));
-  // The compiled child beside a compiled benchmark, the source one through tsx otherwise.
-  const self = fileURLToPath(import.meta.url);
-  const compiled = self.endsWith('.js');
-  const child = join(dirname(self), compiled ? 'registry-child.js' : 'registry-child.ts');
-  const proc = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), child, root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [node, ...args] = siblingScript(import.meta.url, 'registry-child');
+  const proc = spawn(node!, [...args, root], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     proc.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()));
     proc.once('exit', (code) => reject(new Error(`berth registry exited ${code}`)));

@@ -6,7 +6,7 @@ import { connect, createServer as createTcpServer, type AddressInfo, type Socket
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as tar from 'tar-stream';
+import { makeTar } from '../store/helpers.js';
 
 export interface RunResult {
   code: number | null;
@@ -139,18 +139,9 @@ export async function startCuttingProxy(target: { host: string; port: number }, 
  * A registry that serves one image whose layer bytes do not match the layer digest its
  * manifest promises (a malicious or broken registry).
  */
-/** A valid one-file tar: an unpacker reads it to the end, so only the digest check can refuse it. */
-async function oneFileTar(): Promise<Buffer> {
-  const pack = tar.pack();
-  pack.entry({ name: 'evil.txt' }, 'not the promised content\n');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 export async function startLyingRegistry(): Promise<{ host: string; layerDigest: string; close(): Promise<void> }> {
-  const layer = await oneFileTar();
+  // A valid tar: an unpacker reads it to the end, so only the digest check can refuse it.
+  const layer = await makeTar([{ name: 'evil.txt', content: 'not the promised content\n' }]);
   const claimed = `sha256:${sha256Hex(randomBytes(32))}`;
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [claimed] } }));
   const configDigest = `sha256:${sha256Hex(config)}`;

@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import tar from 'tar-stream';
+import { makeTar } from '../store/helpers.js';
 import { busyboxTar } from '../helpers/paths.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { digestOf, pushBlob, startTestRegistry, type TestRegistry } from '../registry/helpers.js';
@@ -48,13 +48,8 @@ function manifestFor(config: Buffer, layer: { digest: string; size: number }): B
 }
 
 /** A tar holding one file, as a layer that marks which platform entry was pulled. */
-async function markerLayer(text: string): Promise<Buffer> {
-  const pack = tar.pack();
-  pack.entry({ name: 'platform.txt', mode: 0o644 }, text);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
+function markerLayer(text: string): Promise<Buffer> {
+  return makeTar([{ name: 'platform.txt', content: text }]);
 }
 
 describe('images pushed by skopeo, pulled by berthd', () => {

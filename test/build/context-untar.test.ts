@@ -1,37 +1,30 @@
+/** The build context extraction: file digests taken on the way, matching COPY's cache keys. */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import * as tar from 'tar-stream';
-import { contentHash } from './dockerignore.js';
-import { extractContext } from './untar.js';
+import { contentHash } from '../../src/engine/build/context/dockerignore.js';
+import { extractContext } from '../../src/engine/build/context/untar.js';
+import { makeTar, streamOf } from '../store/helpers.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-
-async function contextTar(entries: (Partial<tar.Header> & { name: string; body?: string })[]): Promise<Readable> {
-  const pack = tar.pack();
-  for (const { body, ...h } of entries) pack.entry(h, body ?? '');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Readable.from([Buffer.concat(chunks)]);
-}
 
 test('extraction reports the digest of every file, and COPY keys computed from them match reading the files', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'berth-untar-'));
   try {
-    const input = await contextTar([
-      { name: 'app', type: 'directory', mode: 0o755 },
-      { name: 'app/a.txt', body: 'alpha\n', mode: 0o644 },
-      { name: 'app/sub/b.txt', body: 'beta\n', mode: 0o600 },
-      { name: 'app/hard', type: 'link', linkname: 'app/a.txt' },
-      { name: 'app/link', type: 'symlink', linkname: 'a.txt' },
-      { name: 'app/replaced', body: 'first' },
-      { name: 'app/replaced', type: 'symlink', linkname: 'a.txt' },
-    ]);
+    const input = streamOf(
+      await makeTar([
+        { name: 'app', type: 'directory' },
+        { name: 'app/a.txt', content: 'alpha\n' },
+        { name: 'app/sub/b.txt', content: 'beta\n', mode: 0o600 },
+        { name: 'app/hard', type: 'link', linkname: 'app/a.txt' },
+        { name: 'app/link', type: 'symlink', linkname: 'a.txt' },
+        { name: 'app/replaced', content: 'first' },
+        { name: 'app/replaced', type: 'symlink', linkname: 'a.txt' },
+      ]),
+    );
     const hashes = await extractContext(input, dir);
     assert.deepEqual(Object.fromEntries([...hashes].sort()), {
       'app/a.txt': sha('alpha\n'),
