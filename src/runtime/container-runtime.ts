@@ -9,7 +9,7 @@
  *   const { pid } = await rt.create({ id, spec, logPath, openStdin });   // runc create under conmon
  *   const io = await rt.attach(id);         // optional; before start to lose no output
  *   const exited = rt.wait(id);             // fs.watch on the exit dir
- *   await rt.start(id);                     // runc start: the process runs now
+ *   await rt.start(id);                     // the process runs now (runc's exec fifo)
  *   const { exitCode, oomKilled } = await exited;
  *   await rt.delete(id);                    // runc state, bundle, exit file, sockets: all gone
  *
@@ -26,6 +26,7 @@ import { ConflictError, NotFoundError, SystemError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { attach, resizeTerminal, type AttachStream } from './attach.js';
 import { startConmon } from './conmon.js';
+import { execFifoPath, startThroughExecFifo } from './exec-fifo.js';
 import { ExitWatcher, readExitFile, type ExitInfo } from './exit-watcher.js';
 import { OciRuntime, selectRuntime, type OciState, type RuntimeName } from './oci-runtime.js';
 import { containerPaths, execPaths, runtimeRoot, type ContainerPaths, type RuntimeLayout } from './paths.js';
@@ -220,8 +221,14 @@ export class ConmonRuntime implements ContainerRuntime {
     }
   }
 
-  start(id: string): Promise<void> {
-    return this.oci.start(id);
+  async start(id: string): Promise<void> {
+    // runc's own start protocol, without its process (see exec-fifo.ts); anything else asks the runtime.
+    const fifo = execFifoPath(this.oci.root, id);
+    if (this.oci.name === 'runc' && (await exists(fifo))) {
+      const pid = await readPid(this.paths(id).pidFile);
+      if (pid) return startThroughExecFifo(fifo, pid);
+    }
+    await this.oci.start(id);
   }
 
   async runToExit(o: { id: string; spec: OciSpec; stdout: Writable; stderr: Writable }): Promise<number> {

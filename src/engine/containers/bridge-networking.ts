@@ -41,7 +41,7 @@ export class BridgeNetworking implements ContainerNetworking {
       if (!other) throw new NotFoundError(`No such container: ${mode.ref}`);
       if (!other.state.Running) throw new InvalidParameterError(`cannot join network of a non running container: ${other.id}`);
       const joined = await this.setupOwn(c, { kind: 'none' });
-      return { ...joined, netnsPath: `/proc/${other.state.Pid}/ns/net` };
+      return { ...joined, netnsPath: `/proc/${other.state.Pid}/ns/net`, privateNetns: false };
     }
     return this.setupOwn(c, mode);
   }
@@ -75,6 +75,7 @@ export class BridgeNetworking implements ContainerNetworking {
     try {
       return {
         netnsPath: netnsPath || undefined,
+        privateNetns: mode.kind === 'none',
         networking: { Networks: networks as Record<string, ApiEndpointSettings>, Ports: ports, SandboxKey: netnsPath },
         hosts: this.networks.hostsEntries(c.id),
         resolvConf: this.networks.resolvConf(c.id),

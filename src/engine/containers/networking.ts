@@ -4,6 +4,8 @@ import type { Container, NetworkingState } from './model.js';
 export interface SandboxSetup {
   /** Network namespace for runc to join; undefined means the host's (NetworkMode host) or a fresh empty one. */
   netnsPath?: string;
+  /** No path, and not the host's: the runtime makes a fresh namespace, known by the process's pid. */
+  privateNetns?: boolean;
   networking: NetworkingState;
   hosts: string;
   resolvConf: string;

@@ -233,6 +233,7 @@ export class ContainerService {
       };
       const { pid } = await this.deps.runtime.create(this.deps.runtimeOptions ? this.deps.runtimeOptions(c, createOptions) : createOptions);
       mark('created');
+      if (net.privateNetns) c.networking = { ...c.networking, SandboxKey: `/proc/${pid}/ns/net` };
       this.connectPendingAttaches(c.id);
       await this.deps.runtime.start(c.id);
       mark('started');

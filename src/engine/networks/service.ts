@@ -133,7 +133,7 @@ export class NetworkService {
       await writeSysctl('net.ipv4.ip_forward', '1');
       if (!(await enableBridgeNetfilter())) this.opts.log.warn('br_netfilter is unavailable: icc=false and same-bridge published ports are not enforced');
       for (const s of this.store.listSandboxes()) {
-        if (s.mode !== 'host' && !existsSync(s.netnsPath)) this.forgetSandbox(s.containerId);
+        if (s.netnsPath && !existsSync(s.netnsPath)) this.forgetSandbox(s.containerId);
       }
       for (const n of this.store.listNetworks()) if (n.driver === 'bridge') await this.ensureNetworkDevice(n);
       await this.firewall.install(this.firewallState());
@@ -536,7 +536,9 @@ export class NetworkService {
     const { sandbox, planned } = await this.serialized(async () => {
       if (this.store.getSandbox(containerId)) throw new ConflictError(`sandbox for container ${containerId} already exists`);
       const mode = opts.mode ?? 'bridge';
-      const netnsPath = mode === 'host' ? '' : this.netnsPathFor(containerId);
+      // Only bridge sandboxes need a namespace made beforehand (their veths go in first). In
+      // none mode runc makes the fresh one itself, loopback up, for free: no path to join.
+      const netnsPath = mode === 'bridge' ? this.netnsPathFor(containerId) : '';
       const { name, mode: _m, ...dns } = opts;
       const sandbox: SandboxRecord = { containerId, containerName: name, mode, netnsPath, dns, ports: [] };
       this.store.upsertSandbox(sandbox);
