@@ -1,10 +1,16 @@
 /**
- * The one adapter around mount(8) and umount(8). Every mount berth makes goes through here, so
- * engine code can be tested without touching the kernel and this file can be tested for real.
+ * The one adapter for mounting. Every mount berth makes goes through here, so engine code can
+ * be tested without touching the kernel and this file can be tested for real.
+ *
+ * The common mounts (overlay rootfs, plain binds, unmounts) are system calls (see libc.ts);
+ * what needs mount(8)'s knowledge (filesystems with a `mount.<type>` helper, binds with
+ * extra flags, overlay data relative to a working directory) runs mount(8) and umount(8).
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import { SystemError } from '../util/errors.js';
+import { libc, LibcError, MNT_DETACH, MS } from './libc.js';
 
 export interface MountCallOptions {
   /** Working directory of the mount process: overlay resolves relative lowerdir paths from it. */
@@ -22,11 +28,97 @@ function run(cmd: string, args: string[], cwd?: string): Promise<void> {
   });
 }
 
+/** mount(8)'s option words that are mount flags; every other option is filesystem data. */
+const FLAG_WORDS: Record<string, { set?: number; clear?: number }> = {
+  defaults: {},
+  ro: { set: MS.RDONLY },
+  rw: { clear: MS.RDONLY },
+  nosuid: { set: MS.NOSUID },
+  suid: { clear: MS.NOSUID },
+  nodev: { set: MS.NODEV },
+  dev: { clear: MS.NODEV },
+  noexec: { set: MS.NOEXEC },
+  exec: { clear: MS.NOEXEC },
+  sync: { set: MS.SYNCHRONOUS },
+  async: { clear: MS.SYNCHRONOUS },
+  dirsync: { set: MS.DIRSYNC },
+  noatime: { set: MS.NOATIME },
+  atime: { clear: MS.NOATIME },
+  nodiratime: { set: MS.NODIRATIME },
+  diratime: { clear: MS.NODIRATIME },
+  relatime: { set: MS.RELATIME },
+  norelatime: { clear: MS.RELATIME },
+  strictatime: { set: MS.STRICTATIME },
+  nostrictatime: { clear: MS.STRICTATIME },
+  lazytime: { set: MS.LAZYTIME },
+  nolazytime: { clear: MS.LAZYTIME },
+  nosymfollow: { set: MS.NOSYMFOLLOW },
+  silent: { set: MS.SILENT },
+  loud: { clear: MS.SILENT },
+  bind: { set: MS.BIND },
+  rbind: { set: MS.BIND | MS.REC },
+};
+
+/** Propagation changes are separate mount(2) calls after the mount itself. */
+const PROPAGATION_WORDS: Record<string, number> = {
+  private: MS.PRIVATE,
+  rprivate: MS.PRIVATE | MS.REC,
+  shared: MS.SHARED,
+  rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE,
+  rslave: MS.SLAVE | MS.REC,
+  unbindable: MS.UNBINDABLE,
+  runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+interface ParsedOptions {
+  flags: number;
+  data: string[];
+  propagation: number[];
+}
+
+export function parseMountOptions(options: string[]): ParsedOptions {
+  const out: ParsedOptions = { flags: 0, data: [], propagation: [] };
+  for (const o of options) {
+    const flag = FLAG_WORDS[o];
+    const propagation = PROPAGATION_WORDS[o];
+    if (flag) out.flags = (out.flags | (flag.set ?? 0)) & ~(flag.clear ?? 0);
+    else if (propagation !== undefined) out.propagation.push(propagation);
+    else out.data.push(o);
+  }
+  return out;
+}
+
+/** A filesystem whose mounting takes a helper program (nfs, cifs, fuse.*) needs mount(8). */
+function hasMountHelper(type: string): boolean {
+  return type.includes('.') || existsSync(`/sbin/mount.${type}`) || existsSync(`/usr/sbin/mount.${type}`);
+}
+
+/** Mounts by system call; false when this mount needs mount(8) instead. */
+function mountDirectly(type: string, source: string, target: string, options: string[], opts: MountCallOptions): boolean {
+  const c = libc();
+  if (!c || opts.cwd) return false;
+  const isBind = type === 'bind' || options.includes('bind') || options.includes('rbind');
+  const p = parseMountOptions(options);
+  // A bind ignores flags: mount(8) adds a remount for them, keeping the source's own flags.
+  if (isBind && (p.data.length > 0 || (p.flags & ~(MS.BIND | MS.REC)) !== 0)) return false;
+  if (!isBind && hasMountHelper(type)) return false;
+  try {
+    if (isBind) c.mount(source, target, null, MS.BIND | (p.flags & MS.REC), null);
+    else c.mount(source, target, type, p.flags, p.data.length ? p.data.join(',') : null);
+    for (const flags of p.propagation) c.mount(null, target, null, flags, null);
+  } catch (err) {
+    throw new SystemError(`mount${isBind ? ' --bind' : ` -t ${type}`} ${source} ${target}: ${(err as Error).message}`, { cause: err });
+  }
+  return true;
+}
+
 /**
  * Mounts `source` on `target`. Bind mounts are expressed as type "bind" (or options containing
  * "bind"/"rbind"); mount(8) turns "bind,ro" into a read-only bind itself.
  */
 export async function mount(type: string, source: string, target: string, options: string[] = [], opts: MountCallOptions = {}): Promise<void> {
+  if (mountDirectly(type, source, target, options, opts)) return;
   const args: string[] = [];
   const isBind = type === 'bind' || options.includes('bind') || options.includes('rbind');
   if (!isBind) args.push('-t', type);
@@ -37,7 +129,33 @@ export async function mount(type: string, source: string, target: string, option
 }
 
 export async function unmount(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
-  await run('umount', opts.lazy ? ['-l', target] : [target]);
+  const c = libc();
+  if (!c) return run('umount', opts.lazy ? ['-l', target] : [target]);
+  try {
+    c.umount2(target, opts.lazy ? MNT_DETACH : 0);
+  } catch (err) {
+    throw new SystemError((err as Error).message, { cause: err });
+  }
+}
+
+/** Unmounts everything stacked on `target`; nothing mounted there is not an error. */
+export async function unmountAll(target: string): Promise<void> {
+  const c = libc();
+  for (let i = 0; i < 16; i++) {
+    if (c) {
+      try {
+        c.umount2(target, 0);
+        continue;
+      } catch (err) {
+        // EINVAL: not a mount point (any more); ENOENT: no such path.
+        if (err instanceof LibcError && (err.code === 'EINVAL' || err.code === 'ENOENT')) return;
+        throw new SystemError((err as Error).message, { cause: err });
+      }
+    }
+    if (!(await isMountPoint(target))) return;
+    await unmount(target);
+  }
+  if (await isMountPoint(target)) throw new SystemError(`cannot unmount ${target}: still mounted`);
 }
 
 /** mountinfo escapes space, tab, newline and backslash as octal. */

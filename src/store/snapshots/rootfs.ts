@@ -4,7 +4,7 @@
  * relative to their common directory and mount(8) runs there (as containerd does).
  */
 import { posix } from 'node:path';
-import { isMountPoint, mount, unmount } from '../../sys/mount.js';
+import { mount, unmountAll } from '../../sys/mount.js';
 import { SystemError } from '../../util/errors.js';
 import type { Mount } from './types.js';
 
@@ -61,6 +61,5 @@ export async function mountRootfs(mounts: Mount[], target: string): Promise<void
 
 /** Unmounts everything stacked on `target`; a no-op when nothing is mounted there. */
 export async function unmountRootfs(target: string): Promise<void> {
-  for (let i = 0; i < 16 && (await isMountPoint(target)); i++) await unmount(target);
-  if (await isMountPoint(target)) throw new SystemError(`cannot unmount ${target}: still mounted`);
+  await unmountAll(target);
 }
