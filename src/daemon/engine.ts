@@ -224,9 +224,9 @@ export class Engine {
     await this.distribution.push(ctx, image, tag);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     void this.networks?.close();
-    this.containerService?.close();
+    await this.containerService?.close();
     if (this.containerService && this.containerService.countsByState().running + this.containerService.countsByState().paused === 0) {
       removeEmptyCgroupParent(cgroupParent(this.instance));
     }

@@ -68,13 +68,13 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
           await Promise.all(listeners.map((l) => l.close()));
           await builds.close();
           await running.ops.close();
-          running.close();
+          await running.close();
           execLock?.release();
           dataLock.release();
         })()),
     };
   } catch (err) {
-    engine?.close();
+    await engine?.close();
     execLock?.release();
     dataLock.release();
     throw err;

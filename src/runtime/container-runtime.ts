@@ -19,7 +19,7 @@
  * Files live under the two roots of RuntimeLayout (see paths.ts), so several daemons can
  * run side by side. conmon is detached: the container keeps running when berthd exits.
  */
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../util/errors.js';
@@ -122,6 +122,12 @@ export interface ContainerRuntime {
    */
   runToExit(opts: { id: string; spec: OciSpec; stdout: Writable; stderr: Writable }): Promise<number>;
   recover(id: string): Promise<RecoveredState>;
+  /**
+   * Deletes what the runtime still holds for containers that are neither live nor kept
+   * (stopped runc states, bundle directories): a berthd killed in the middle of deletes
+   * leaves them. Returns the ids swept.
+   */
+  sweep(keep: (id: string) => boolean): Promise<string[]>;
   close(): void;
 }
 
@@ -444,6 +450,15 @@ export class ConmonRuntime implements ContainerRuntime {
       await this.oci.kill(id, 'KILL').catch(() => undefined);
     }
     return { status: 'exited', exit: { exitCode: -1, exitedAt: new Date(), oomKilled: (await Promise.all(p.oomFiles.map(exists))).some(Boolean) } };
+  }
+
+  async sweep(keep: (id: string) => boolean): Promise<string[]> {
+    const [states, bundles] = await Promise.all([this.oci.list(), readdir(this.opts.bundleRoot).catch(() => [] as string[])]);
+    const live = new Set(states.filter((s) => s.status !== 'stopped').map((s) => s.id));
+    const candidates = new Set([...states.map((s) => s.id), ...bundles]);
+    const swept = [...candidates].filter((id) => !live.has(id) && !keep(id));
+    for (const id of swept) await this.delete(id, { force: true });
+    return swept;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ApiError, type BerthClient } from '../../src/client/client.js';
 import { importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -159,6 +159,7 @@ describe('lifecycle', () => {
     assert.deepEqual(processesOf(id), []);
     assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(id), false);
     assert.equal(existsSync(`${d.execRoot}/bundles/${id}`), false);
+    assert.equal(spawnSync('runc', ['--root', `${d.execRoot}/runtime/runtime`, 'list', '-q']).stdout.toString().includes(id), false);
   });
 
   test('a command that does not exist fails start with 127 semantics', async () => {
@@ -248,7 +249,7 @@ describe('restart policies', () => {
 });
 
 describe('live restore', () => {
-  test('containers survive kill -9 of berthd: same PID after restart, exits during the outage are recorded', async () => {
+  test('containers survive kill -9 of berthd: same PID after restart, exits during the outage are recorded, leftovers swept', async () => {
     const victim = await startTestDaemon();
     try {
       const vc = victim.client;
@@ -264,7 +265,11 @@ describe('live restore', () => {
       await victim.kill9();
       assert.ok(existsSync(`/proc/${pid}`), 'the container process outlived berthd');
       await new Promise((r) => setTimeout(r, 1500)); // the short one exits while berthd is down
+      // What a runtime delete cut short by the kill leaves (a bundle of no live container) is swept.
+      const stray = `${victim.execRoot}/bundles/${'f'.repeat(64)}`;
+      mkdirSync(stray, { recursive: true });
       await victim.restart();
+      assert.equal(existsSync(stray), false, 'the stray bundle was swept');
       const l = await victim.client.get<Inspect>(`/containers/${long}/json`);
       assert.equal(l.State.Running, true);
       assert.equal(l.State.Pid, pid);

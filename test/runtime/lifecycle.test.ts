@@ -1,12 +1,15 @@
 /**
  * Runtime selection and the runc adapter's lifecycle verbs on a real container:
  * pause/resume, update --resources, ps, delete refusing a running container, force delete
- * of a paused one leaving no process, file or runc state behind.
+ * of a paused one leaving no process, file or runc state behind; start through runc's exec
+ * fifo (also when init died first); the sweep of leftovers a killed berthd leaves.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { ConflictError } from '../../src/util/errors.js';
+import { ConflictError, SystemError } from '../../src/util/errors.js';
+import { execFifoPath } from '../../src/runtime/exec-fifo.js';
 import { selectRuntime } from '../../src/runtime/oci-runtime.js';
 import { detectCgroupMode } from '../../src/runtime/spec/host-info.js';
 import { setupEnv, type TestEnv } from './helpers.js';
@@ -56,5 +59,43 @@ describe('runtime: lifecycle', { timeout: 60_000 }, () => {
     const p = env.rt.paths(c.id);
     for (const f of [p.bundleDir, p.persistDir, p.exitFile]) assert.equal(existsSync(f), false, f);
     assert.deepEqual(await env.rt.ociRuntime.list(), []);
+  });
+
+  test('start goes through the exec fifo: the process runs and runc reports it running', async () => {
+    const c = await env.create({ config: { Cmd: ['sleep', '300'] } });
+    const fifo = execFifoPath(env.rt.ociRuntime.root, c.id);
+    assert.equal(existsSync(fifo), true);
+    assert.equal((await env.rt.state(c.id)).status, 'created');
+    await env.rt.start(c.id);
+    assert.equal(existsSync(fifo), false);
+    assert.equal((await env.rt.state(c.id)).status, 'running');
+    assert.match(readFileSync(`/proc/${c.pid}/cmdline`, 'utf8'), /^sleep\x00300/);
+    await env.rt.delete(c.id, { force: true });
+  });
+
+  test('start of a container whose init died fails instead of waiting forever', async () => {
+    const c = await env.create({ config: { Cmd: ['sleep', '300'] } });
+    process.kill(c.pid, 'SIGKILL');
+    await assert.rejects(env.rt.start(c.id), (err: unknown) => err instanceof SystemError && /already dead/.test(err.message));
+    await env.rt.delete(c.id, { force: true });
+  });
+
+  test('sweep deletes stopped states and stray bundles, and leaves live and kept containers', async () => {
+    const live = await env.create({ config: { Cmd: ['sleep', '300'] } });
+    await env.rt.start(live.id);
+    const kept = await env.create({ config: { Cmd: ['true'] } });
+    const exited = await env.create({ config: { Cmd: ['true'] } });
+    for (const c of [kept, exited]) {
+      const done = env.rt.wait(c.id);
+      await env.rt.start(c.id);
+      await done;
+    }
+    await mkdir(env.rt.paths('stray-bundle').bundleDir, { recursive: true });
+    const swept = await env.rt.sweep((id) => id === kept.id);
+    assert.deepEqual(swept.sort(), [exited.id, 'stray-bundle'].sort());
+    assert.deepEqual((await env.rt.ociRuntime.list()).map((s) => s.id).sort(), [live.id, kept.id].sort());
+    assert.equal(existsSync(env.rt.paths(exited.id).bundleDir), false);
+    assert.equal(existsSync(env.rt.paths('stray-bundle').bundleDir), false);
+    for (const c of [live, kept]) await env.rt.delete(c.id, { force: true });
   });
 });

@@ -68,6 +68,11 @@ export class ContainerService {
   private readonly pendingAttach = new Map<string, ((io: Promise<AttachStream>) => void)[]>();
   /** Containers whose runtime state, sandbox and rootfs mount are already gone (since their exit). */
   private readonly cleanedUp = new Set<string>();
+  /**
+   * Runtime deletes put off until the exit is handled (see cleanupAfterExit). Calling the
+   * function begins the delete (once) and resolves when it is done.
+   */
+  private readonly runtimeDeletes = new Map<string, () => Promise<void>>();
   private closing = false;
 
   constructor(readonly deps: ContainerServiceDeps) {}
@@ -182,6 +187,7 @@ export class ContainerService {
   }
 
   private async startLocked(c: Container): Promise<void> {
+    await this.runtimeDeletes.get(c.id)?.();
     this.cleanedUp.delete(c.id);
     const t0 = performance.now();
     const marks: Record<string, number> = {};
@@ -302,18 +308,36 @@ export class ContainerService {
     if (after?.hostConfig.AutoRemove && !this.closing) {
       await this.remove(id, { force: true, volumes: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { id, err: errorMessage(err) }));
     }
+    void this.runtimeDeletes.get(id)?.();
   }
 
   private async cleanupAfterExit(c: Container): Promise<void> {
     if (this.cleanedUp.has(c.id)) return;
-    // The process is gone: its runtime state, sandbox and rootfs mount can go in parallel.
+    // The process is gone. Its sandbox and rootfs mount go before anyone hears of the exit:
+    // others may need them (a network to remove, the rootfs to mount for cp). The runtime's
+    // own state (runc state and cgroups, bundle, conmon's files) is in nobody's way: its
+    // delete begins once the exit is handled (onExit, remove), so that neither its ~10 ms nor
+    // the spawn that blocks the event loop delays the answer. start waits for it, close
+    // drains it, and what a killed berthd left of it is swept at its next start (restore).
+    this.putOffRuntimeDelete(c.id);
     await Promise.all([
-      this.deps.runtime.delete(c.id, { force: true }).catch((err: unknown) => this.deps.log.warn('runtime cleanup failed', { id: c.id, err: errorMessage(err) })),
       this.deps.networking.teardown(c).catch((err: unknown) => this.deps.log.warn('network cleanup failed', { id: c.id, err: errorMessage(err) })),
       unmountRootfs(this.rootfsPath(c.id)).catch((err: unknown) => this.deps.log.warn('rootfs unmount failed', { id: c.id, err: errorMessage(err) })),
     ]);
     await rm(this.rootfsPath(c.id), { recursive: true, force: true }).catch(() => undefined);
     this.cleanedUp.add(c.id);
+  }
+
+  private putOffRuntimeDelete(id: string): void {
+    let done: Promise<void> | undefined;
+    const begin = () =>
+      (done ??= this.deps.runtime
+        .delete(id, { force: true })
+        .catch((err: unknown) => this.deps.log.warn('runtime cleanup failed', { id, err: errorMessage(err) }))
+        .finally(() => {
+          if (this.runtimeDeletes.get(id) === begin) this.runtimeDeletes.delete(id);
+        }));
+    this.runtimeDeletes.set(id, begin);
   }
 
   private scheduleRestart(c: Container, ranForMs: number): void {
@@ -512,6 +536,8 @@ export class ContainerService {
       this.event(cur, 'destroy');
       this.waiters.removed(cur.id, cur.state.ExitCode);
     });
+    // Waiters heard of the removal already; the caller returns once nothing of it is left.
+    await this.runtimeDeletes.get(c.id)?.();
   }
 
   // ---------------------------------------------------------------- live restore
@@ -521,6 +547,13 @@ export class ContainerService {
    * that happened while berthd was away, and start containers whose policy says so.
    */
   async restore(): Promise<void> {
+    // Runtime state of containers that are not running (a delete cut short by a kill) goes
+    // first, so that restarting them below does not find it in the way.
+    const swept = await this.deps.runtime.sweep((id) => this.store.get(id)?.state.Running === true).catch((err: unknown) => {
+      this.deps.log.warn('cannot sweep runtime leftovers', { err: errorMessage(err) });
+      return [];
+    });
+    if (swept.length) this.deps.log.info('removed runtime leftovers', { count: swept.length });
     for (const c of this.store.all()) {
       try {
         if (c.state.Status === 'removing') {
@@ -553,11 +586,12 @@ export class ContainerService {
     }
   }
 
-  /** Stops restart timers; containers themselves keep running (live restore). */
-  close(): void {
+  /** Stops restart timers and finishes runtime deletes; containers themselves keep running (live restore). */
+  async close(): Promise<void> {
     this.closing = true;
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.restartTimers.clear();
+    await Promise.all([...this.runtimeDeletes.values()].map((begin) => begin()));
   }
 
   /**
