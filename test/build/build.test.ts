@@ -93,14 +93,15 @@ describe('docker build (classic) against berthd', { skip: !hasDocker && 'docker 
     assert.deepEqual(inspect.Config.Cmd, ['/bin/busybox', 'echo', 'hi']);
   });
 
-  it('COPY keeps permission bits (setuid too), replaces what was there, applies --chmod and --chown', async () => {
+  it('COPY keeps permission bits (setuid too), replaces what was there, applies --chmod and --chown, owns files 0:0 in setgid dirs', async () => {
     const ctx = await makeContext(work, {
       Dockerfile: [
         'FROM busybox',
-        'RUN mkdir -p /app && echo old > /app/plain',
+        'RUN mkdir -p /app /shared && echo old > /app/plain && chown 0:1000 /shared && chmod 2775 /shared',
         'COPY files/ /app/',
         'COPY --chmod=600 --chown=1000:1000 files/plain /owned',
-        "RUN stat -c '%a %u:%g %n' /app/tool /app/script.sh /app/plain /owned && cat /app/plain",
+        'COPY files/plain /shared/',
+        "RUN stat -c '%a %u:%g %n' /app/tool /app/script.sh /app/plain /owned /shared/plain && cat /app/plain",
         '',
       ].join('\n'),
       'files/tool': '#!/bin/sh\n', 'files/script.sh': 'echo hi\n', 'files/plain': 'new\n',
@@ -113,6 +114,8 @@ describe('docker build (classic) against berthd', { skip: !hasDocker && 'docker 
     assert.match(out, /^750 0:0 \/app\/script\.sh$/m);
     assert.match(out, /^644 0:0 \/app\/plain$/m);
     assert.match(out, /^600 1000:1000 \/owned$/m);
+    // A setgid directory would hand its group down: COPY without --chown still gives 0:0.
+    assert.match(out, /^644 0:0 \/shared\/plain$/m);
     assert.match(out, /^new$/m);
     assert.doesNotMatch(out, /^old$/m);
   });

@@ -17,6 +17,7 @@ import { diffUpperDir } from '../../../store/layers/diff.js';
 import { chainId as chainIdOf } from '../../../store/snapshots/chain-id.js';
 import { EXTRACT_LABEL, type OverlaySnapshotter } from '../../../store/snapshots/overlay.js';
 import { mountRootfs, unmountRootfs } from '../../../store/snapshots/rootfs.js';
+import type { Mount } from '../../../store/snapshots/types.js';
 import type { Digest } from '../../../util/digest.js';
 import { ConflictError } from '../../../util/errors.js';
 import { randomBytes } from 'node:crypto';
@@ -62,6 +63,28 @@ export interface StepStore {
   scratchDir: string;
 }
 
+let volatileOverlay = true;
+
+/**
+ * Mounts a step's snapshot. overlay's `volatile` (Linux 5.10+) skips the sync of the upper
+ * dir at unmount, ~4 ms a step and more under load: a step's snapshot is committed or thrown
+ * away right after, never mounted writable again (a killed berthd's are removed at start).
+ * A kernel without it mounts without it.
+ */
+async function mountStepRootfs(mounts: Mount[], dir: string): Promise<void> {
+  if (volatileOverlay && mounts.some((m) => m.type === 'overlay')) {
+    try {
+      await mountRootfs(mounts.map((m) => (m.type === 'overlay' ? { ...m, options: [...m.options, 'volatile'] } : m)), dir);
+      return;
+    } catch (err) {
+      await mountRootfs(mounts, dir).catch(() => Promise.reject(err));
+      volatileOverlay = false;
+      return;
+    }
+  }
+  await mountRootfs(mounts, dir);
+}
+
 /**
  * Prepares an active snapshot on `parentChain`, mounts it, lets `fn` change it, then turns the
  * upper dir into a layer blob and commits the snapshot under the new chain ID.
@@ -74,7 +97,7 @@ export async function layerStep(store: StepStore, o: { parentChain?: Digest; sou
   try {
     const mountDir = await mkdtemp(join(store.scratchDir, 'build-rootfs-'));
     try {
-      await mountRootfs(snapshots.mounts(key), mountDir);
+      await mountStepRootfs(snapshots.mounts(key), mountDir);
       try {
         await fn(mountDir);
       } finally {
