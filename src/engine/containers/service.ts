@@ -66,7 +66,7 @@ export class ContainerService {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   /** Attach requests made before the container started: connected right after create. */
   private readonly pendingAttach = new Map<string, ((io: Promise<AttachStream>) => void)[]>();
-  /** Containers whose runtime state, sandbox and rootfs mount are already gone (since their exit). */
+  /** Containers whose sandbox and rootfs mount are already gone since their exit (their runtime state goes with runtimeDeletes). */
   private readonly cleanedUp = new Set<string>();
   /**
    * Runtime deletes put off until the exit is handled (see cleanupAfterExit). Calling the
