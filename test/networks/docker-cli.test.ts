@@ -274,6 +274,14 @@ describe('networking through the docker CLI', () => {
     assert.ok(hostLinks.every((l) => inHost.includes(` ${l}:`) || inHost.includes(` ${l}@`)), inHost);
     const inNone = await dk(d, 'run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link');
     assert.deepEqual(inNone.split('\n').map((l) => l.split(':')[1]!.trim()), ['lo']);
+    // The runtime makes a none container's namespace: its loopback is up, and inspect names it.
+    const loopback = await dk(d, 'run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ip -o -4 addr show lo && ping -c 1 -W 1 127.0.0.1 >/dev/null && echo pinged');
+    assert.match(loopback, /inet 127\.0\.0\.1\/8/);
+    assert.match(loopback, /^pinged$/m);
+    const id = await dk(d, 'run', '-d', '--network', 'none', 'busybox', 'sleep', '60');
+    const [pid, key] = (await dk(d, 'inspect', '-f', '{{.State.Pid}} {{.NetworkSettings.SandboxKey}}', id)).split(' ');
+    assert.equal(key, `/proc/${pid}/ns/net`);
+    await dk(d, 'rm', '-f', id);
   });
 
   it('honours --dns, --dns-search and --add-host host-gateway', async () => {
