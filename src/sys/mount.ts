@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import { SystemError } from '../util/errors.js';
-import { libc, LibcError, MNT_DETACH, MS } from './libc.js';
+import { libc, LibcError, MNT_DETACH, MS, type Libc } from './libc.js';
 
 export interface MountCallOptions {
   /** Working directory of the mount process: overlay resolves relative lowerdir paths from it. */
@@ -128,11 +128,29 @@ export async function mount(type: string, source: string, target: string, option
   await run('mount', args, opts.cwd);
 }
 
+/**
+ * umount2(2), retried while the mount is busy: a file just read from it may still be open
+ * for a moment (its close queued behind other work). umount(8) took long enough to hide
+ * that; the system call does not. As containerd does, a busy mount gets a few more tries.
+ */
+async function umountSyscall(c: Libc, target: string, flags: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      c.umount2(target, flags);
+      return;
+    } catch (err) {
+      if (!(err instanceof LibcError && err.code === 'EBUSY') || attempt >= BUSY_RETRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5 * 2 ** attempt, 100)));
+    }
+  }
+}
+const BUSY_RETRIES = 12;
+
 export async function unmount(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
   const c = libc();
   if (!c) return run('umount', opts.lazy ? ['-l', target] : [target]);
   try {
-    c.umount2(target, opts.lazy ? MNT_DETACH : 0);
+    await umountSyscall(c, target, opts.lazy ? MNT_DETACH : 0);
   } catch (err) {
     throw new SystemError((err as Error).message, { cause: err });
   }
@@ -144,7 +162,7 @@ export async function unmountAll(target: string): Promise<void> {
   for (let i = 0; i < 16; i++) {
     if (c) {
       try {
-        c.umount2(target, 0);
+        await umountSyscall(c, target, 0);
         continue;
       } catch (err) {
         // EINVAL: not a mount point (any more); ENOENT: no such path.

@@ -67,15 +67,25 @@ export async function runContainer(cli: Cli, image: string, command: string[], f
     cli.out(`${id}\n`);
     return;
   }
-  // Wait is registered before start so a fast exit is not missed; with --rm wait for removal.
-  const waitRes = await toEngineError(cli.client.call('POST', `/containers/${id}/wait`, { query: { condition: flags.rm ? 'removed' : 'next-exit' } }));
-  const waited = readWait(waitRes);
-  waited.catch(() => undefined); // settled below, or abandoned when start fails
-  const session = await toEngineError(
+  // Wait and attach are both in place before start, so a fast exit and its output are not
+  // missed; with --rm wait for removal. They are independent: one round trip for both.
+  const settled = await Promise.allSettled([
+    cli.client.call('POST', `/containers/${id}/wait`, { query: { condition: flags.rm ? 'removed' : 'next-exit' } }),
     cli.client.hijack('POST', `/containers/${id}/attach`, {
       query: { stream: true, stdin: Boolean(flags.interactive), stdout: true, stderr: true, detachKeys: flags.detachKeys },
     }),
-  );
+  ]);
+  const [waiting, attaching] = settled;
+  if (waiting.status === 'rejected' || attaching.status === 'rejected') {
+    // The one that succeeded holds a connection: close it.
+    if (waiting.status === 'fulfilled') waiting.value.destroy();
+    if (attaching.status === 'fulfilled') attaching.value.socket.destroy();
+    const failure = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    return toEngineError(Promise.reject(failure.reason));
+  }
+  const [waitRes, session] = [waiting.value, attaching.value];
+  const waited = readWait(waitRes);
+  waited.catch(() => undefined); // settled below, or abandoned when start fails
   const streaming = streamSession(cli, {
     ...session,
     tty: Boolean(flags.tty),

@@ -113,8 +113,11 @@ export function packPath(hostPath: string, rebase: string, onEnd: () => Promise<
         pack.entry(header, Buffer.alloc(0), done);
         return;
       }
-      const sink = pack.entry(header, done);
-      pipeline(createReadStream(file), sink as unknown as NodeJS.WritableStream).catch(reject);
+      // The entry is done once the file is also closed: the mount it is on may go right after.
+      const source = createReadStream(file);
+      const closed = new Promise<void>((resolveClose) => source.once('close', () => resolveClose()));
+      const sink = pack.entry(header, (err) => (err ? reject(err) : void closed.then(resolve)));
+      pipeline(source, sink as unknown as NodeJS.WritableStream).catch(reject);
     });
   const headerOf = (st: Stats, name: string): PackHeader => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, uname: '', gname: '' });
 
