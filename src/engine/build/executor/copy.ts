@@ -232,7 +232,7 @@ class CopyContext {
       await io.copyFile(src, host, fsc.COPYFILE_EXCL);
     }
     await this.own(host, io);
-    // copyFile gave the file the source's permission bits, but the chown above clears setuid
+    // copyFile gave the file the source's permission bits, but a chown above clears setuid
     // and setgid: those (and an explicit mode) are set afterwards.
     const mode = this.chmodBits ?? defaultMode ?? (st.mode & 0o6000 ? st.mode & 0o7777 : undefined);
     if (mode !== undefined) await io.chmod(host, mode);
