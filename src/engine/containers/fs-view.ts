@@ -181,6 +181,11 @@ export interface ContainerRoot {
 /** Serializes temporary mounts per container (two overlays on one upper dir must not coexist). */
 const tempMounts = new Map<string, Promise<void>>();
 
+/** Resolves once no temporary mount of the container's snapshot is held (start mounts it for real). */
+export async function temporaryMountsReleased(id: string): Promise<void> {
+  while (tempMounts.has(id)) await tempMounts.get(id);
+}
+
 /**
  * The merged root filesystem: the live mount of a running container, or a temporary mount of
  * the container's snapshot (released by the caller) for a stopped one.

@@ -14,6 +14,7 @@ import type { EventBus } from '../events/bus.js';
 import { chainIds } from '../images/layers.js';
 import type { ImageService } from '../images/service.js';
 import { etcPaths, writeEtcFiles } from './etc-files.js';
+import { temporaryMountsReleased } from './fs-view.js';
 import { mergeImageConfig, validateHostConfig } from './merge-config.js';
 import { initialState, type Container } from './model.js';
 import { generateId, generateName, normalizeName } from './names.js';
@@ -187,7 +188,8 @@ export class ContainerService {
   }
 
   private async startLocked(c: Container): Promise<void> {
-    await this.runtimeDeletes.get(c.id)?.();
+    // Neither the runtime state of the last run nor a docker cp's mount of the snapshot may remain.
+    await Promise.all([this.runtimeDeletes.get(c.id)?.(), temporaryMountsReleased(c.id)]);
     this.cleanedUp.delete(c.id);
     const t0 = performance.now();
     const marks: Record<string, number> = {};
