@@ -55,18 +55,31 @@ export class RWLock {
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
 
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  /** Waits for the key; the function returned lets the next holder in (once, however often called). */
+  async acquire(key: string): Promise<() => void> {
     const prev = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));
     const tail = prev.then(() => mine);
     this.tails.set(key, tail);
     await prev;
+    return () => {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    };
+  }
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const release = await this.acquire(key);
     try {
       return await fn();
     } finally {
       release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
     }
+  }
+
+  /** Resolves once everyone who holds or waits for `key` now has let go. */
+  async idle(key: string): Promise<void> {
+    await this.tails.get(key);
   }
 }

@@ -30,6 +30,7 @@ import { lstat, mkdir, readlink, realpath, rmdir, stat } from 'node:fs/promises'
 import { join, posix } from 'node:path';
 import { mountRootfs, unmountRootfs } from '../../store/snapshots/rootfs.js';
 import { BerthError, ConflictError, InvalidParameterError } from '../../util/errors.js';
+import { KeyedMutex } from '../../util/rwlock.js';
 import { etcPaths } from './etc-files.js';
 import type { Container } from './model.js';
 import { readMountRecord } from './mounts.js';
@@ -179,11 +180,11 @@ export interface ContainerRoot {
 }
 
 /** Serializes temporary mounts per container (two overlays on one upper dir must not coexist). */
-const tempMounts = new Map<string, Promise<void>>();
+const tempMounts = new KeyedMutex();
 
 /** Resolves once no temporary mount of the container's snapshot is held (start mounts it for real). */
-export async function temporaryMountsReleased(id: string): Promise<void> {
-  while (tempMounts.has(id)) await tempMounts.get(id);
+export function temporaryMountsReleased(id: string): Promise<void> {
+  return tempMounts.idle(id);
 }
 
 /**
@@ -193,32 +194,22 @@ export async function temporaryMountsReleased(id: string): Promise<void> {
 export async function openContainerRoot(service: ContainerService, c: Container): Promise<ContainerRoot> {
   const cur = service.store.get(c.id) ?? c;
   if (cur.state.Running) return { path: service.rootfsPath(c.id), release: async () => undefined };
-  while (tempMounts.has(c.id)) await tempMounts.get(c.id);
-  let done!: () => void;
-  tempMounts.set(c.id, new Promise<void>((r) => (done = r)));
+  const unlock = await tempMounts.acquire(c.id);
   const target = `${service.rootfsPath(c.id)}.files-${randomBytes(4).toString('hex')}`;
-  const finish = async () => {
+  // Safe to call again: nothing is mounted on the target any more, and unlock lets go once.
+  const release = async () => {
     await unmountRootfs(target).catch(() => undefined);
     await rmdir(target).catch(() => undefined);
-    tempMounts.delete(c.id);
-    done();
+    unlock();
   };
   try {
     await mkdir(target, { recursive: true });
     await mountRootfs(service.deps.snapshots.mounts(cur.snapshotKey), target);
   } catch (err) {
-    await finish();
+    await release();
     throw err;
   }
-  let released = false;
-  return {
-    path: target,
-    release: async () => {
-      if (released) return;
-      released = true;
-      await finish();
-    },
-  };
+  return { path: target, release };
 }
 
 export interface OpenedView {

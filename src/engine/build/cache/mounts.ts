@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { chown, chmod, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KeyedMutex } from '../../../util/rwlock.js';
 import type { MountSharing } from '../dockerfile/mounts.js';
 
 export interface CacheMountLease {
@@ -19,7 +20,7 @@ export interface CacheMountLease {
 
 export class CacheMountManager {
   private readonly users = new Map<string, number>();
-  private readonly lockQueue = new Map<string, Promise<void>>();
+  private readonly locks = new KeyedMutex();
 
   constructor(readonly root: string) {}
 
@@ -46,17 +47,7 @@ export class CacheMountManager {
       await init(tmp);
       return { path: tmp, release: () => rm(tmp, { recursive: true, force: true }) };
     }
-    let unlock: () => void = () => {};
-    if (opts.sharing === 'locked') {
-      const previous = this.lockQueue.get(dir) ?? Promise.resolve();
-      const mine = new Promise<void>((resolve) => (unlock = resolve));
-      const chained = previous.then(() => mine);
-      this.lockQueue.set(dir, chained);
-      await previous;
-      void chained.then(() => {
-        if (this.lockQueue.get(dir) === chained) this.lockQueue.delete(dir);
-      });
-    }
+    const unlock = opts.sharing === 'locked' ? await this.locks.acquire(dir) : () => {};
     await init(dir);
     this.users.set(dir, (this.users.get(dir) ?? 0) + 1);
     let released = false;
