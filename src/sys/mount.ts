@@ -95,10 +95,9 @@ function hasMountHelper(type: string): boolean {
 }
 
 /** Mounts by system call; false when this mount needs mount(8) instead. */
-function mountDirectly(type: string, source: string, target: string, options: string[], opts: MountCallOptions): boolean {
+function mountDirectly(type: string, source: string, target: string, options: string[], isBind: boolean, opts: MountCallOptions): boolean {
   const c = libc();
   if (!c || opts.cwd) return false;
-  const isBind = type === 'bind' || options.includes('bind') || options.includes('rbind');
   const p = parseMountOptions(options);
   // A bind ignores flags: mount(8) adds a remount for them, keeping the source's own flags.
   if (isBind && (p.data.length > 0 || (p.flags & ~(MS.BIND | MS.REC)) !== 0)) return false;
@@ -118,9 +117,9 @@ function mountDirectly(type: string, source: string, target: string, options: st
  * "bind"/"rbind"); mount(8) turns "bind,ro" into a read-only bind itself.
  */
 export async function mount(type: string, source: string, target: string, options: string[] = [], opts: MountCallOptions = {}): Promise<void> {
-  if (mountDirectly(type, source, target, options, opts)) return;
-  const args: string[] = [];
   const isBind = type === 'bind' || options.includes('bind') || options.includes('rbind');
+  if (mountDirectly(type, source, target, options, isBind, opts)) return;
+  const args: string[] = [];
   if (!isBind) args.push('-t', type);
   const o = isBind && !options.includes('bind') && !options.includes('rbind') ? ['bind', ...options] : options;
   if (o.length > 0) args.push('-o', o.join(','));
