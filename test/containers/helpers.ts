@@ -5,7 +5,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { eventually, startDaemonWithBusybox, type TestDaemon } from '../helpers/daemon.js';
-import { docker } from '../helpers/docker.js';
 
 const execFileP = promisify(execFile);
 
@@ -14,11 +13,6 @@ export { eventually };
 
 /** A daemon with busybox imported. */
 export const containerDaemon = (): Promise<TestDaemon> => startDaemonWithBusybox();
-
-export async function removeAllContainers(d: TestDaemon): Promise<void> {
-  const ids = (await docker(d, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await docker(d, ['rm', '-f', ...ids]);
-}
 
 /** An interactive terminal (tmux session) running a docker command. */
 export class Terminal {
