@@ -8,27 +8,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { fixturesDir, repoRoot } from '../helpers/paths.js';
+import { freePort } from '../helpers/ports.js';
 import { compose, dockerCompose, hasDockerCompose, ok, projectContainers, projectNetworks, projectVolumes, type Run } from './helpers.js';
 
 const APP = join(repoRoot, 'examples', 'voting-app');
 const BASE_TAR = join(fixturesDir, 'debian-rootfs.tar');
 const optOut = process.env.BERTH_TEST_VOTING === '0';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** The debootstrapped rootfs, made once; undefined (with the reason) when it cannot be. */
 function ensureBaseTar(): string | undefined {

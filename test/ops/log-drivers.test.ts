@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeMultiStream, ExtData } from '@msgpack/msgpack';
 import type { TestDaemon } from '../helpers/daemon.js';
+import { freePort } from '../helpers/ports.js';
 import { cleanup, docker, dockerOk, eventually, opsDaemon } from './helpers.js';
 
 let d: TestDaemon;
@@ -93,13 +94,6 @@ function startFluentReceiver(port: number, entries: ForwardEntry[]): Promise<Ser
   });
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 test('fluentd: lines buffered while the collector is down all arrive once it is up; the container never waits', async () => {
   const port = await freePort();

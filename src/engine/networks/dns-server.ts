@@ -4,8 +4,8 @@
  * namespace to serve Docker's 127.0.0.11, but every container on the network reaches its
  * gateway. The listening address tells which network a query belongs to; the source address
  * tells which container asked (for its `--dns` upstreams). Names of the network's containers
- * (name, aliases, short ID, and `name.network`) are answered here with shuffled A records and
- * PTRs; anything else is forwarded to upstream resolvers.
+ * (name, aliases, short ID, and `name.network`) are answered here with A records in round robin
+ * and PTRs; anything else is forwarded to upstream resolvers.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -24,15 +24,6 @@ export interface DnsAnswerSource {
 const RCODE_SERVFAIL = 2;
 const RCODE_NXDOMAIN = 3;
 const FORWARD_TIMEOUT_MS = 2000;
-
-function shuffle<T>(items: T[]): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 function ptrToIPv4(name: string): string | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\.in-addr\.arpa$/.exec(name);
@@ -61,6 +52,8 @@ function forwardOnce(query: Buffer, upstream: string): Promise<Buffer | undefine
 export class EmbeddedDns {
   private udp?: dgram.Socket;
   private tcp?: net.Server;
+  /** Per name, how far the next A answer starts along its addresses. */
+  private readonly turns = new Map<string, number>();
 
   constructor(
     private readonly address: string,
@@ -123,6 +116,18 @@ export class EmbeddedDns {
     });
   }
 
+  /**
+   * Round robin: each A answer for a name starts one address further along. Only A queries
+   * turn it; a resolver asks A and AAAA together, and two turns per lookup would give two
+   * containers the same first address every time.
+   */
+  private rotate(name: string, ips: string[]): string[] {
+    const turn = this.turns.get(name) ?? 0;
+    this.turns.set(name, (turn + 1) % 1_000_000);
+    const k = turn % ips.length;
+    return [...ips.slice(k), ...ips.slice(0, k)];
+  }
+
   /** Builds the reply to one query (exported for unit use through `answer`). */
   async answer(raw: Buffer, clientIp: string): Promise<Buffer | undefined> {
     let query: dnsPacket.DecodedPacket;
@@ -145,7 +150,7 @@ export class EmbeddedDns {
     const ips = this.source.lookup(name);
     if (ips) {
       if (q.type !== 'A') return reply([]);
-      return reply(shuffle(ips).map((ip) => ({ type: 'A', name: q.name, ttl: 600, data: ip })));
+      return reply(this.rotate(name, ips).map((ip) => ({ type: 'A', name: q.name, ttl: 600, data: ip })));
     }
     const ptrIp = q.type === 'PTR' ? ptrToIPv4(name) : undefined;
     const ptrName = ptrIp ? this.source.reverse(ptrIp) : undefined;

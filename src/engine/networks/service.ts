@@ -96,8 +96,6 @@ export class NetworkService {
   private readonly ipam: Ipam;
   private readonly firewall: Firewall;
   private readonly dns = new Map<string, EmbeddedDns>();
-  /** Round-robin position per network and name (shared aliases). */
-  private readonly rotation = new Map<string, number>();
   private containers?: ContainerLookup;
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -372,13 +370,7 @@ export class NetworkService {
       .listEndpoints({ networkId })
       .filter((e) => e.ipv4 && e.dnsNames.some((d) => d.toLowerCase() === short))
       .map((e) => e.ipv4);
-    if (ips.length === 0) return undefined;
-    // Round robin, as Docker's resolver: each answer starts one address further along.
-    const key = `${networkId}/${short.toLowerCase()}`;
-    const turn = this.rotation.get(key) ?? 0;
-    this.rotation.set(key, (turn + 1) % 1_000_000);
-    const k = turn % ips.length;
-    return [...ips.slice(k), ...ips.slice(0, k)];
+    return ips.length > 0 ? ips : undefined;
   }
 
   private dnsReverse(networkId: string, ip: string): string | undefined {
