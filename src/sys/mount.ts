@@ -155,13 +155,16 @@ export async function unmount(target: string, opts: { lazy?: boolean } = {}): Pr
   }
 }
 
-/** Unmounts everything stacked on `target`; nothing mounted there is not an error. */
-export async function unmountAll(target: string): Promise<void> {
+/**
+ * Unmounts everything stacked on `target`; nothing mounted there is not an error. `lazy`
+ * detaches each mount even while it is busy (it goes once its last user lets go).
+ */
+export async function unmountAll(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
   const c = libc();
   for (let i = 0; i < 16; i++) {
     if (c) {
       try {
-        await umountSyscall(c, target, 0);
+        await umountSyscall(c, target, opts.lazy ? MNT_DETACH : 0);
         continue;
       } catch (err) {
         // EINVAL: not a mount point (any more); ENOENT: no such path.
@@ -170,7 +173,7 @@ export async function unmountAll(target: string): Promise<void> {
       }
     }
     if (!(await isMountPoint(target))) return;
-    await unmount(target);
+    await unmount(target, opts);
   }
   if (await isMountPoint(target)) throw new SystemError(`cannot unmount ${target}: still mounted`);
 }

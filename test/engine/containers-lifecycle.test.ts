@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApiError, type BerthClient } from '../../src/client/client.js';
 import { importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -12,6 +14,7 @@ interface Inspect {
   RestartCount: number;
   Config: { Cmd: string[]; Env: string[]; Labels: Record<string, string>; Image: string; Hostname: string };
   HostConfig: Record<string, unknown>;
+  GraphDriver: { Data: { MergedDir: string } };
 }
 
 let d: TestDaemon;
@@ -160,6 +163,25 @@ describe('lifecycle', () => {
     assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(id), false);
     assert.equal(existsSync(`${d.execRoot}/bundles/${id}`), false);
     assert.equal(spawnSync('runc', ['--root', `${d.execRoot}/runtime/runtime`, 'list', '-q']).stdout.toString().includes(id), false);
+  });
+
+  test('a rootfs still held from outside the container after its exit is detached, not left mounted', async () => {
+    const id = await create({ Cmd: ['sleep', '1000'] });
+    await post(`/containers/${id}/start`);
+    const rootfs = (await inspect(id)).GraphDriver.Data.MergedDir;
+    // A host process (this one) keeps a file of the rootfs open: killing the container frees nothing of it.
+    const held = await open(join(rootfs, 'etc', 'passwd'));
+    try {
+      await post(`/containers/${id}/kill`, { signal: 'KILL' });
+      assert.equal((await wait(id)).StatusCode, 137);
+      assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(rootfs), false);
+      assert.match(d.logs(), /rootfs still busy; detaching it/);
+      assert.match((await held.readFile('utf8')).split('\n')[0]!, /^root:/, 'the holder keeps reading what it opened');
+    } finally {
+      await held.close();
+    }
+    await post(`/containers/${id}/start`);
+    assert.equal((await inspect(id)).State.Running, true, 'and the container starts again on a fresh mount');
   });
 
   test('a command that does not exist fails start with 127 semantics', async () => {

@@ -109,7 +109,13 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
       // berthd keeps its bridge and iptables chains when it stops (running containers need
       // them across restarts); a test instance is gone for good, so take them down too.
       await teardownInstanceNetworking({ dataRoot, execRoot }).catch(() => undefined);
-      if (!opts.keep) await rm(root, { recursive: true, force: true });
+      if (!opts.keep) {
+        await rm(root, { recursive: true, force: true }).catch((err: unknown) => {
+          // Something of this daemon outlived it (a mount, most likely): say what it logged.
+          const warnings = output.split('\n').filter((l) => /level=(warn|error)/.test(l) && !l.includes('msg="request failed"'));
+          throw new Error(`${(err as Error).message}\nberthd's warnings and errors:\n${warnings.join('\n') || '(none)'}`, { cause: err });
+        });
+      }
     },
   };
 }

@@ -229,7 +229,6 @@ export class ContainerService {
         host: detectHostInfo(),
       });
       mark('spec');
-      const exited = this.deps.runtime.wait(c.id);
       const createOptions: CreateOptions = {
         id: c.id,
         name: c.name,
@@ -240,6 +239,9 @@ export class ContainerService {
         stdinOnce: c.config.StdinOnce === true && c.config.Tty !== true,
       };
       const { pid } = await this.deps.runtime.create(this.deps.runtimeOptions ? this.deps.runtimeOptions(c, createOptions) : createOptions);
+      // Only now: create has removed the last run's exit file, which must not read as this run's.
+      // An exit from here on is not missed, as the wait reads a file that is already there.
+      const exited = this.deps.runtime.wait(c.id);
       mark('created');
       if (net.privateNetns) c.networking = { ...c.networking, SandboxKey: `/proc/${pid}/ns/net` };
       this.connectPendingAttaches(c.id);
@@ -259,7 +261,7 @@ export class ContainerService {
       this.failPendingAttaches(c.id, err);
       await this.deps.runtime.delete(c.id, { force: true }).catch(() => undefined);
       if (networked) await this.deps.networking.teardown(c).catch(() => undefined);
-      if (mounted) await unmountRootfs(rootfs).catch(() => undefined);
+      if (mounted) await this.releaseRootfs(c.id);
       c.state = { ...c.state, Status: c.book.hasBeenStarted ? 'exited' : 'created', Running: false, Pid: 0, Error: errorMessage(err), ExitCode: exitCodeFor(err) };
       this.store.save(c);
       if (c.hostConfig.AutoRemove) {
@@ -324,10 +326,31 @@ export class ContainerService {
     this.putOffRuntimeDelete(c.id);
     await Promise.all([
       this.deps.networking.teardown(c).catch((err: unknown) => this.deps.log.warn('network cleanup failed', { id: c.id, err: errorMessage(err) })),
-      unmountRootfs(this.rootfsPath(c.id)).catch((err: unknown) => this.deps.log.warn('rootfs unmount failed', { id: c.id, err: errorMessage(err) })),
+      this.releaseRootfs(c.id),
     ]);
     await rm(this.rootfsPath(c.id), { recursive: true, force: true }).catch(() => undefined);
     this.cleanedUp.add(c.id);
+  }
+
+  /**
+   * Unmounts the rootfs of a container whose process is gone. Still busy after the unmount's
+   * retries, it may be held by what outlived the init (a process outside its PID namespace):
+   * the runtime delete kills what is left in its cgroup, then it is tried again, and at last
+   * detached lazily, as Docker's overlay2 driver always does, so that no mount stays behind.
+   */
+  private async releaseRootfs(id: string): Promise<void> {
+    const rootfs = this.rootfsPath(id);
+    try {
+      await unmountRootfs(rootfs);
+      return;
+    } catch (err) {
+      this.deps.log.warn('rootfs still busy after the exit; deleting the runtime state first', { id, err: errorMessage(err) });
+    }
+    await this.runtimeDeletes.get(id)?.();
+    await unmountRootfs(rootfs).catch(async (err: unknown) => {
+      this.deps.log.warn('rootfs still busy; detaching it', { id, err: errorMessage(err) });
+      await unmountRootfs(rootfs, { lazy: true }).catch((e: unknown) => this.deps.log.warn('rootfs unmount failed', { id, err: errorMessage(e) }));
+    });
   }
 
   private putOffRuntimeDelete(id: string): void {

@@ -60,6 +60,6 @@ export async function mountRootfs(mounts: Mount[], target: string): Promise<void
 }
 
 /** Unmounts everything stacked on `target`; a no-op when nothing is mounted there. */
-export async function unmountRootfs(target: string): Promise<void> {
-  await unmountAll(target);
+export async function unmountRootfs(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
+  await unmountAll(target, opts);
 }
