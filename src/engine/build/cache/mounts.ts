@@ -48,7 +48,12 @@ export class CacheMountManager {
       return { path: tmp, release: () => rm(tmp, { recursive: true, force: true }) };
     }
     const unlock = opts.sharing === 'locked' ? await this.locks.acquire(dir) : () => {};
-    await init(dir);
+    try {
+      await init(dir);
+    } catch (err) {
+      unlock(); // the next build waiting for this cache must not wait forever
+      throw err;
+    }
     this.users.set(dir, (this.users.get(dir) ?? 0) + 1);
     let released = false;
     return {
