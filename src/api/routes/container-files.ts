@@ -3,6 +3,9 @@
  * commit, top, update, and a one-shot stats.
  */
 import { execFile } from 'node:child_process';
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { ContainerConfig, HostConfig } from '../../api/types/container.js';
@@ -106,18 +109,12 @@ function encodeStat(stat: object): string {
   return Buffer.from(JSON.stringify(stat)).toString('base64');
 }
 
-/** Streams a tar to the response; a failure mid-way can only cut the connection. */
-async function pipeTo(stream: NodeJS.ReadableStream & { destroy(): void }, res: NodeJS.WritableStream & { destroy(err?: Error): void; once(e: 'close', l: () => void): unknown }): Promise<void> {
-  res.once('close', () => stream.destroy());
-  await new Promise<void>((resolve) => {
-    stream.once('error', (err: Error) => {
-      res.destroy(err);
-      resolve();
-    });
-    stream.once('end', () => resolve());
-    stream.once('close', () => resolve());
-    stream.pipe(res);
-  });
+/**
+ * Streams a tar to the response. A failure mid-way can only cut the connection; a client
+ * that goes away stops the tar (which closes its files and releases its mount).
+ */
+async function pipeTo(stream: Readable, res: ServerResponse): Promise<void> {
+  await pipeline(stream, res).catch(() => undefined);
 }
 
 /**

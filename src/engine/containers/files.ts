@@ -6,9 +6,10 @@
  * mounts included, with every symlink resolved inside the container: see fs-view.ts.
  * Export, diff and commit work on the root filesystem alone, as Docker's do.
  */
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, type ReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
@@ -106,17 +107,27 @@ export interface PackOptions {
 export function packPath(hostPath: string, rebase: string, onEnd: () => Promise<void>, opts: PackOptions = {}): Readable {
   const pack = tar.pack();
   const mounts = opts.mounts ?? new Map<string, string>();
+  const out = new PassThrough();
+  /** The file being archived: a reader that goes away must not leave it open (it pins the mount). */
+  let reading: ReadStream | undefined;
+  let ended = false;
   const add = (header: PackHeader, file?: string): Promise<void> =>
     new Promise<void>((resolve, reject) => {
+      if (ended) {
+        reject(new Error('the archive was abandoned'));
+        return;
+      }
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
       if (!file) {
         pack.entry(header, Buffer.alloc(0), done);
         return;
       }
       // The entry is done once the file is also closed: the mount it is on may go right after.
-      const source = createReadStream(file);
-      const closed = new Promise<void>((resolveClose) => source.once('close', () => resolveClose()));
-      const sink = pack.entry(header, (err) => (err ? reject(err) : void closed.then(resolve)));
+      const source = (reading = createReadStream(file));
+      const closed = once(source, 'close').then(() => {
+        if (reading === source) reading = undefined;
+      });
+      const sink = pack.entry(header, (err) => (err ? reject(err) : void closed.then(() => resolve())));
       pipeline(source, sink as unknown as NodeJS.WritableStream).catch(reject);
     });
   const headerOf = (st: Stats, name: string): PackHeader => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, uname: '', gname: '' });
@@ -144,12 +155,14 @@ export function packPath(hostPath: string, rebase: string, onEnd: () => Promise<
     // Sockets cannot be archived.
   }
 
-  const out = new PassThrough();
-  let ended = false;
+  /** Finished or abandoned: close what is still open, stop the walk, then run onEnd. */
   const end = () => {
     if (ended) return;
     ended = true;
-    void onEnd();
+    const open = reading;
+    open?.destroy();
+    pack.destroy();
+    void (open && !open.closed ? once(open, 'close').catch(() => undefined) : Promise.resolve()).then(onEnd);
   };
   out.once('close', end);
   out.once('end', end);

@@ -334,9 +334,10 @@ export class ContainerService {
 
   /**
    * Unmounts the rootfs of a container whose process is gone. Still busy after the unmount's
-   * retries, it may be held by what outlived the init (a process outside its PID namespace):
-   * the runtime delete kills what is left in its cgroup, then it is tried again, and at last
-   * detached lazily, as Docker's overlay2 driver always does, so that no mount stays behind.
+   * retries, it is held by a process of the container that outlived its init (one outside
+   * its PID namespace) or by one on the host (a shell in MergedDir): the runtime delete kills
+   * what is left in its cgroup, the unmount is tried again, and at last the mount is detached
+   * lazily, as Docker's overlay2 driver always does, so that none stays behind.
    */
   private async releaseRootfs(id: string): Promise<void> {
     const rootfs = this.rootfsPath(id);
