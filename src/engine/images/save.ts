@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { hexOf, type Digest } from '../../util/digest.js';
@@ -100,10 +100,9 @@ export function saveImages(service: ImageService, items: SaveItem[]): Readable {
     await addBuffer('manifest.json', JSON.stringify(dockerManifest));
     pack.finalize();
   };
-  pack.pipe(out);
-  produce().catch((err: Error) => {
-    pack.destroy(err);
-    out.destroy(err);
-  });
+  // A reader that goes away (docker save cut short) ends `out`: the pipeline then destroys
+  // the pack, which stops the blob being read. A failure while producing fails `out`.
+  pipeline(Readable.from(pack, { objectMode: false }), out).catch((err: Error) => out.destroy(err));
+  produce().catch((err: Error) => pack.destroy(err));
   return out;
 }
