@@ -6,10 +6,10 @@
  * mounts included, with every symlink resolved inside the container: see fs-view.ts.
  * Export, diff and commit work on the root filesystem alone, as Docker's do.
  */
+import { once } from 'node:events';
 import { createReadStream, type ReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';

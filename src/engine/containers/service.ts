@@ -345,7 +345,7 @@ export class ContainerService {
       await unmountRootfs(rootfs);
       return;
     } catch (err) {
-      this.deps.log.warn('rootfs still busy after the exit; deleting the runtime state first', { id, err: errorMessage(err) });
+      this.deps.log.warn('rootfs still busy; deleting the runtime state first', { id, err: errorMessage(err) });
     }
     await this.runtimeDeletes.get(id)?.();
     await unmountRootfs(rootfs).catch(async (err: unknown) => {
