@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { readdir, readlink, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import tar from 'tar-stream';
 import { ApiError } from '../../src/client/client.js';
-import { eventually, importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { importBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { ensureBusyboxFixture } from '../helpers/fixtures.js';
 
 interface Summary {
@@ -144,12 +144,7 @@ describe('save and load', () => {
       await new Promise<void>((resolve) => res.once('data', () => resolve()));
       res.destroy();
     }
-    const blobsOpen = async () => {
-      const fds = await readdir(`/proc/${d.process.pid}/fd`);
-      const targets = await Promise.all(fds.map((fd) => readlink(`/proc/${d.process.pid}/fd/${fd}`).catch(() => '')));
-      return targets.filter((t) => t.includes(join(d.dataRoot, 'content')));
-    };
-    assert.deepEqual(await eventually('the blobs of the cut save to be closed', async () => ((await blobsOpen()).length === 0 ? [] : undefined), 5000).catch(blobsOpen), []);
+    assert.deepEqual(await d.filesHeldUnder(join(d.dataRoot, 'content')), []);
     assert.equal((await d.client.get<{ ApiVersion: string }>('/version')).ApiVersion, '1.45');
     assert.ok((await saveArchive(['cutshort'])).length > 1_000_000, 'and the next save is whole');
   });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BerthClient } from '../../src/client/client.js';
@@ -19,6 +19,8 @@ export interface TestDaemon {
   process: ChildProcess;
   /** Everything berthd wrote to stderr so far. */
   logs(): string;
+  /** The files berthd holds open below `dir`, once it has had up to 5 s to close them. */
+  filesHeldUnder(dir: string): Promise<string[]>;
   /** Environment for the docker CLI: DOCKER_HOST pointing at this daemon. */
   dockerEnv(): NodeJS.ProcessEnv;
   /** SIGKILL the daemon (its containers keep running) and wait for it to be gone. */
@@ -84,6 +86,14 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
       return proc;
     },
     logs: () => output,
+    filesHeldUnder: async (dir: string) => {
+      const held = async () => {
+        const fdDir = `/proc/${proc.pid}/fd`;
+        const targets = await Promise.all((await readdir(fdDir)).map((fd) => readlink(join(fdDir, fd)).catch(() => '')));
+        return targets.filter((t) => t.startsWith(`${dir}/`));
+      };
+      return eventually(`berthd to close its files under ${dir}`, async () => ((await held()).length === 0 ? [] : undefined), 5000).catch(held);
+    },
     dockerEnv: () => ({ ...process.env, DOCKER_HOST: host, DOCKER_CONFIG: join(root, 'docker-config'), DOCKER_CLI_HINTS: 'false' }),
     kill9: async () => {
       proc.kill('SIGKILL');
