@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crunUnusableReason, findBinary } from '../src/runtime/oci-runtime.js';
 import { ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, sample, startBerthd, startDockerd, timeIt, type Daemon } from './lib.js';
 
 /**
@@ -10,6 +11,8 @@ import { ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, 
  *  - `berth run --rm busybox true`
  *  - 50 × `docker run -d` in sequence
  *  - memory per idle container (supervisor + daemon growth)
+ * berthd runs twice: on its default runtime (runc), and with `--default-runtime crun` where
+ * crun can run containers here.
  * Usage: node dist/bench/containers.js [--runs N] [--idle N]
  */
 function arg(name: string, fallback: number): number {
@@ -53,24 +56,33 @@ export async function main(): Promise<void> {
   const tar = ensureFixtures();
   const raw = rawRuncRun(runs);
   const daemons: Daemon[] = [await startBerthd()];
+  const crunReason = await crunUnusableReason(findBinary('crun') ?? 'crun');
+  if (!crunReason) daemons.push({ ...(await startBerthd(['--default-runtime', 'crun'])), name: 'berthd (crun)' });
+  const berths = daemons.map((d) => d.name);
   const dockerd = await startDockerd();
   if (dockerd) daemons.push(dockerd);
   try {
     for (const d of daemons) await run('docker', ['import', tar, 'busybox:latest'], { env: d.env });
-    const rows = [['workload', ...daemons.map((d) => d.name), 'ratio berthd/dockerd', 'berthd / raw runc']];
+    const rows = [['workload', ...daemons.map((d) => d.name), ...berths.map((b) => `${b} / dockerd`), ...berths.map((b) => `${b} / raw runc`)]];
+    // The ratio columns of a row: each berthd against dockerd, then against raw runc ('-' where it means nothing).
+    const ratios = (v: Record<string, number>, vsRaw: boolean) => [
+      ...berths.map((b) => (dockerd ? (v[b]! / v.dockerd!).toFixed(2) : '-')),
+      ...berths.map((b) => (vsRaw ? (v[b]! / median(raw)).toFixed(2) : '-')),
+    ];
     const runRm: Record<string, number> = {};
     for (const d of daemons) runRm[d.name] = median(await sample(runs, () => run('docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env })));
-    rows.push(['docker run --rm busybox true (median)', ...daemons.map((d) => fmt(runRm[d.name]!)), dockerd ? (runRm.berthd! / runRm.dockerd!).toFixed(2) : '-', (runRm.berthd! / median(raw)).toFixed(2)]);
+    rows.push(['docker run --rm busybox true (median)', ...daemons.map((d) => fmt(runRm[d.name]!)), ...ratios(runRm, true)]);
     const berthCli = join(repoRoot, 'bin/berth');
     if (existsSync(join(repoRoot, 'dist/src/cli/main.js'))) {
       try {
-        const b = median(await sample(runs, () => run(berthCli, ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: daemons[0]!.env })));
-        rows.push(['berth run --rm busybox true (median)', fmt(b), ...(dockerd ? ['-'] : []), '-', (b / median(raw)).toFixed(2)]);
+        const b: Record<string, number> = {};
+        for (const d of daemons.filter((x) => berths.includes(x.name))) b[d.name] = median(await sample(runs, () => run(berthCli, ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env })));
+        rows.push(['berth run --rm busybox true (median)', ...berths.map((n) => fmt(b[n]!)), ...(dockerd ? ['-'] : []), ...berths.map(() => '-'), ...berths.map((n) => (b[n]! / median(raw)).toFixed(2))]);
       } catch (err) {
         rows.push(['berth run --rm busybox true', `failed: ${(err as Error).message.split('\n')[0]}`]);
       }
     }
-    rows.push(['raw runc run (median)', fmt(median(raw)), ...(dockerd ? ['-'] : []), '-', '1.00']);
+    rows.push(['raw runc run (median)', fmt(median(raw)), ...daemons.slice(1).map(() => '-'), ...berths.map(() => '-'), ...berths.map(() => '1.00')]);
     const fifty: Record<string, number> = {};
     for (const d of daemons) {
       fifty[d.name] = await timeIt(async () => {
@@ -79,12 +91,13 @@ export async function main(): Promise<void> {
       const ids = (await run('docker', ['ps', '-aq'], { env: d.env })).split('\n').filter(Boolean);
       await run('docker', ['rm', '-f', ...ids], { env: d.env });
     }
-    rows.push(['50 x docker run -d (total)', ...daemons.map((d) => fmt(fifty[d.name]!)), dockerd ? (fifty.berthd! / fifty.dockerd!).toFixed(2) : '-', '-']);
+    rows.push(['50 x docker run -d (total)', ...daemons.map((d) => fmt(fifty[d.name]!)), ...ratios(fifty, false)]);
     const mem: Record<string, { perContainerKb: number; daemonKb: number }> = {};
-    for (const d of daemons) mem[d.name] = await idleMemory(d, idle, d.name === 'berthd' ? 'conmon' : 'containerd-shim');
-    rows.push([`memory per idle container (${idle} running)`, ...daemons.map((d) => `${(mem[d.name]!.perContainerKb / 1024).toFixed(2)} MB`), dockerd ? (mem.berthd!.perContainerKb / mem.dockerd!.perContainerKb).toFixed(2) : '-', '-']);
-    rows.push(['daemon RSS with them running', ...daemons.map((d) => `${(mem[d.name]!.daemonKb / 1024).toFixed(1)} MB`), '-', '-']);
-    printTable(`containers (${runs} runs each; raw runc median ${fmt(median(raw))})`, rows);
+    for (const d of daemons) mem[d.name] = await idleMemory(d, idle, berths.includes(d.name) ? 'conmon' : 'containerd-shim');
+    const perContainer = Object.fromEntries(Object.entries(mem).map(([n, m]) => [n, m.perContainerKb]));
+    rows.push([`memory per idle container (${idle} running)`, ...daemons.map((d) => `${(mem[d.name]!.perContainerKb / 1024).toFixed(2)} MB`), ...ratios(perContainer, false)]);
+    rows.push(['daemon RSS with them running', ...daemons.map((d) => `${(mem[d.name]!.daemonKb / 1024).toFixed(1)} MB`), ...ratios({}, false).map(() => '-')]);
+    printTable(`containers (${runs} runs each; raw runc median ${fmt(median(raw))}${crunReason ? `; no crun column: ${crunReason}` : ''})`, rows);
   } finally {
     for (const d of daemons) await d.stop();
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every system package berth needs on Debian 12, as root:
 #  - what berthd uses at run time: runc (crun when the host allows), conmon, iptables, iproute2,
-#    tini/catatonit for --init, zstd for zstd layers, util-linux/mount;
+#    tini/catatonit for --init, zstd for zstd layers, util-linux/mount, cgroupfs-mount;
 #  - what the tests and fixtures use: busybox-static, debootstrap, skopeo, tmux, file;
 #  - real peers the interop tests and benchmarks compare against: docker.io (dockerd 20.10),
 #    docker-registry, docker-compose, etcd-server, rsyslog.
@@ -9,7 +9,7 @@ set -euo pipefail
 if [[ $(id -u) -ne 0 ]]; then echo "run as root" >&2; exit 1; fi
 export DEBIAN_FRONTEND=noninteractive
 packages=(
-  runc crun conmon iptables iproute2 tini catatonit zstd util-linux kmod procps psmisc
+  runc crun conmon cgroupfs-mount iptables iproute2 tini catatonit zstd util-linux kmod procps psmisc
   busybox-static debootstrap skopeo tmux file ca-certificates curl openssl
   docker.io docker-registry docker-compose etcd-server rsyslog
 )
@@ -27,3 +27,12 @@ if ((${#missing[@]})); then
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if ((node_major < 20)); then echo "berth needs Node.js 20 or newer (found ${node_major})" >&2; exit 1; fi
+
+# crun refuses a hybrid cgroup host whose v2 hierarchy still holds a controller ("cgroups in
+# hybrid mode not supported, drop all controllers from cgroupv2"): hosts that mount only some
+# controllers as v1 leave the rest (hugetlb here) on v2. Debian's cgroupfs-mount mounts every
+# enabled controller as its own v1 hierarchy, as a hybrid host normally has it; runc and
+# dockerd work the same either way.
+if [[ -n $(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null) ]]; then
+  cgroupfs-mount
+fi

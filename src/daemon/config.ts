@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { isRuntimeName } from '../runtime/oci-runtime.js';
 import { InvalidParameterError } from '../util/errors.js';
 import { isLogLevel, type LogLevel } from '../util/log.js';
 
@@ -158,6 +159,9 @@ export function resolveConfig(flags: Record<string, unknown>): DaemonConfig {
     for (const [k, v] of Object.entries(src)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   }
   if (!isLogLevel(config.logLevel)) throw new InvalidParameterError(`invalid log level "${config.logLevel}"`);
+  if (config.defaultRuntime !== undefined && !isRuntimeName(config.defaultRuntime)) {
+    throw new InvalidParameterError(`default runtime "${config.defaultRuntime}" is not one of runc, crun`);
+  }
   if (config.tlsVerify) config.tls = true;
   if (config.tls && (!config.tlsCert || !config.tlsKey)) throw new InvalidParameterError('--tls needs --tlscert and --tlskey');
   if (!Number.isInteger(config.maxConcurrentDownloads) || config.maxConcurrentDownloads < 1) {

@@ -88,7 +88,8 @@ export async function engineInfo(engine: Engine): Promise<Record<string, unknown
     ExperimentalBuild: false,
     ServerVersion: BERTH_VERSION,
     Runtimes: { runc: { path: 'runc' }, crun: { path: 'crun' } },
-    DefaultRuntime: engine.config.defaultRuntime ?? 'runc',
+    // What containers get when they ask for none: runc if crun was asked for but cannot run here.
+    DefaultRuntime: engine.runtime.runtimeName,
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
     LiveRestoreEnabled: true,
     Isolation: '',

@@ -19,6 +19,7 @@
  * Files live under the two roots of RuntimeLayout (see paths.ts), so several daemons can
  * run side by side. conmon is detached: the container keeps running when berthd exits.
  */
+import { existsSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -26,10 +27,11 @@ import { ConflictError, NotFoundError, SystemError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { attach, resizeTerminal, type AttachStream } from './attach.js';
 import { startConmon } from './conmon.js';
-import { execFifoPath, startThroughExecFifo } from './exec-fifo.js';
+import { execFifoPath, startThroughCrunExecFifo, startThroughExecFifo } from './exec-fifo.js';
 import { ExitWatcher, readExitFile, type ExitInfo } from './exit-watcher.js';
-import { OciRuntime, selectRuntime, type OciState, type RuntimeName } from './oci-runtime.js';
+import { OciRuntime, RUNTIME_NAMES, selectRuntime, type OciState, type RuntimeName } from './oci-runtime.js';
 import { containerPaths, execPaths, runtimeRoot, type ContainerPaths, type RuntimeLayout } from './paths.js';
+import { SECCOMP_BPF_ANNOTATION, SeccompBpfCache } from './seccomp-cache.js';
 import { hostCapabilities } from './spec/caps.js';
 import { mergeEnv, serializeSpec } from './spec/generate.js';
 import type { OciProcess, OciResources, OciSpec } from './spec/oci-types.js';
@@ -39,7 +41,7 @@ export type { AttachStream } from './attach.js';
 export type { ExitInfo } from './exit-watcher.js';
 
 export interface ConmonRuntimeOptions extends RuntimeLayout {
-  /** Preferred runtime; crun is used only where this host allows it. Default runc. */
+  /** Default runtime of containers; crun is used only where this host allows it. Default runc. */
   runtime?: RuntimeName;
   conmonPath?: string;
   /** conmon's --log-size-max in bytes (default: unlimited). */
@@ -55,6 +57,8 @@ export interface CreateOptions {
   name?: string;
   /** The config.json content (generateSpec). Its rootfs must already be mounted. */
   spec: OciSpec;
+  /** The OCI runtime to run it with (Docker's HostConfig.Runtime); the default if unset. */
+  runtime?: RuntimeName;
   /** Where conmon writes the k8s-file log. */
   logPath: string;
   /** Docker's OpenStdin: give the process a stdin pipe (TTY containers always have one). */
@@ -102,6 +106,7 @@ export interface RecoveredState {
 }
 
 export interface ContainerRuntime {
+  /** The runtime containers get when they ask for none (runc if crun was asked for but cannot run here). */
   readonly runtimeName: RuntimeName;
   create(opts: CreateOptions): Promise<{ pid: number }>;
   start(id: string): Promise<void>;
@@ -160,25 +165,71 @@ async function isConmon(pid: number): Promise<boolean> {
 export class ConmonRuntime implements ContainerRuntime {
   readonly runtimeName: RuntimeName;
   private readonly exits: ExitWatcher;
+  /** The runtimes containers use, each with its own `--root`; crun only once it is known to work. */
+  private readonly runtimes = new Map<RuntimeName, Promise<OciRuntime>>();
+  /** Which runtime runs which container, learnt at create or from the runtime roots. */
+  private readonly runtimeOf = new Map<string, OciRuntime>();
+  private readonly seccompCaches = new Map<OciRuntime, SeccompBpfCache>();
 
   private constructor(
     private readonly opts: ConmonRuntimeOptions,
     private readonly oci: OciRuntime,
   ) {
     this.runtimeName = oci.name;
+    this.runtimes.set(oci.name, Promise.resolve(oci));
     this.exits = new ExitWatcher(path.join(opts.runRoot, 'exits'));
   }
 
   static async open(opts: ConmonRuntimeOptions): Promise<ConmonRuntime> {
     const sel = await selectRuntime(opts.runtime ?? 'runc');
-    const root = runtimeRoot(opts);
+    const root = path.join(runtimeRoot(opts), sel.name);
     await Promise.all([mkdir(root, { recursive: true }), mkdir(opts.bundleRoot, { recursive: true })]);
     return new ConmonRuntime(opts, new OciRuntime({ path: sel.path, name: sel.name, root }));
   }
 
-  /** The runc/crun adapter, for callers that need a raw call (e.g. `ps`). */
+  /** The default runtime's adapter, for callers that need a raw call. */
   get ociRuntime(): OciRuntime {
     return this.oci;
+  }
+
+  /** The adapter of runtime `name`; asking for crun where it cannot run is an error, not a fallback. */
+  private runtimeNamed(name: RuntimeName): Promise<OciRuntime> {
+    let rt = this.runtimes.get(name);
+    if (!rt) {
+      rt = (async () => {
+        const sel = await selectRuntime(name, { quiet: true });
+        if (sel.name !== name) throw new SystemError(sel.fallbackReason ?? `${name} cannot run containers here`);
+        const root = path.join(runtimeRoot(this.opts), name);
+        await mkdir(root, { recursive: true });
+        return new OciRuntime({ path: sel.path, name, root });
+      })();
+      this.runtimes.set(name, rt);
+    }
+    return rt;
+  }
+
+  /** The runtime of container `id`: the one that created it, found by its state directory after a restart. */
+  private async runtimeFor(id: string): Promise<OciRuntime> {
+    const known = this.runtimeOf.get(id);
+    if (known) return known;
+    for (const name of RUNTIME_NAMES) {
+      if (name !== this.oci.name && (await exists(path.join(runtimeRoot(this.opts), name, id)))) {
+        const rt = await this.runtimeNamed(name);
+        this.runtimeOf.set(id, rt);
+        return rt;
+      }
+    }
+    return this.oci;
+  }
+
+  private seccompCache(rt: OciRuntime): SeccompBpfCache | undefined {
+    if (rt.name !== 'crun') return undefined;
+    let cache = this.seccompCaches.get(rt);
+    if (!cache) {
+      cache = new SeccompBpfCache(path.join(this.opts.runRoot, 'seccomp-bpf'), rt.path);
+      this.seccompCaches.set(rt, cache);
+    }
+    return cache;
   }
 
   paths(id: string): ContainerPaths {
@@ -188,6 +239,10 @@ export class ConmonRuntime implements ContainerRuntime {
   async create(o: CreateOptions): Promise<{ pid: number }> {
     const p = this.paths(o.id);
     if (await exists(p.configFile)) throw new ConflictError(`container ${o.id} already has a bundle`);
+    const oci = o.runtime ? await this.runtimeNamed(o.runtime) : this.oci;
+    const seccomp = this.seccompCache(oci);
+    const compiled = await seccomp?.compiledFor(o.spec);
+    const spec = compiled ? { ...o.spec, annotations: { ...o.spec.annotations, [SECCOMP_BPF_ANNOTATION]: compiled } } : o.spec;
     await Promise.all([
       mkdir(p.bundleDir, { recursive: true }),
       mkdir(p.persistDir, { recursive: true }),
@@ -195,16 +250,16 @@ export class ConmonRuntime implements ContainerRuntime {
       mkdir(p.socketDir, { recursive: true }),
       mkdir(path.dirname(o.logPath), { recursive: true }),
     ]);
-    await Promise.all([writeFile(p.configFile, serializeSpec(o.spec)), rm(p.exitFile, { force: true })]);
-    const tty = o.spec.process.terminal === true;
+    await Promise.all([writeFile(p.configFile, serializeSpec(spec)), rm(p.exitFile, { force: true })]);
+    const tty = spec.process.terminal === true;
     try {
       const handle = await startConmon({
         conmonPath: this.opts.conmonPath,
         containerId: o.id,
         uuid: o.id,
         name: o.name,
-        runtimePath: this.oci.path,
-        runtimeArgs: this.oci.globalArgs(),
+        runtimePath: oci.path,
+        runtimeArgs: oci.globalArgs(),
         bundleDir: p.bundleDir,
         pidFile: p.pidFile,
         conmonPidFile: p.conmonPidFile,
@@ -220,6 +275,10 @@ export class ConmonRuntime implements ContainerRuntime {
         exitCommand: this.opts.exitCommand,
       });
       handle.detach();
+      this.runtimeOf.set(o.id, oci);
+      if (seccomp && !compiled) {
+        await seccomp.keep(spec, path.join(oci.root, o.id, 'seccomp.bpf')).catch((err: unknown) => log.warn('cannot keep a compiled seccomp filter', { err: (err as Error).message }));
+      }
       return { pid: handle.pid };
     } catch (err) {
       await this.removeFiles(o.id);
@@ -228,13 +287,15 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   async start(id: string): Promise<void> {
-    // runc's own start protocol, without its process (see exec-fifo.ts); anything else asks the runtime.
-    const fifo = execFifoPath(this.oci.root, id);
-    if (this.oci.name === 'runc' && (await exists(fifo))) {
+    // The runtime's own start protocol, without its process (see exec-fifo.ts).
+    const oci = await this.runtimeFor(id);
+    const fifo = execFifoPath(oci.root, id);
+    if (await exists(fifo)) {
+      if (oci.name === 'crun') return startThroughCrunExecFifo(fifo);
       const pid = await readPid(this.paths(id).pidFile);
       if (pid) return startThroughExecFifo(fifo, pid);
     }
-    await this.oci.start(id);
+    await oci.start(id);
   }
 
   async runToExit(o: { id: string; spec: OciSpec; stdout: Writable; stderr: Writable }): Promise<number> {
@@ -250,27 +311,27 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   async kill(id: string, signal: string | number): Promise<void> {
-    await this.oci.kill(id, signal);
+    await (await this.runtimeFor(id)).kill(id, signal);
   }
 
-  pause(id: string): Promise<void> {
-    return this.oci.pause(id);
+  async pause(id: string): Promise<void> {
+    await (await this.runtimeFor(id)).pause(id);
   }
 
-  resume(id: string): Promise<void> {
-    return this.oci.resume(id);
+  async resume(id: string): Promise<void> {
+    await (await this.runtimeFor(id)).resume(id);
   }
 
-  update(id: string, resources: OciResources): Promise<void> {
-    return this.oci.update(id, resources);
+  async update(id: string, resources: OciResources): Promise<void> {
+    await (await this.runtimeFor(id)).update(id, resources);
   }
 
-  state(id: string): Promise<OciState> {
-    return this.oci.state(id);
+  async state(id: string): Promise<OciState> {
+    return (await this.runtimeFor(id)).state(id);
   }
 
-  processes(id: string): Promise<number[]> {
-    return this.oci.ps(id);
+  async processes(id: string): Promise<number[]> {
+    return (await this.runtimeFor(id)).ps(id);
   }
 
   attach(id: string): Promise<AttachStream> {
@@ -296,11 +357,11 @@ export class ConmonRuntime implements ContainerRuntime {
     const p = this.paths(id);
     // One runtime call on the common path: `delete` refuses a live container by itself.
     try {
-      await this.oci.delete(id, opts.force === true);
+      await (await this.runtimeFor(id)).delete(id, opts.force === true);
     } catch (err) {
       if (err instanceof NotFoundError) {
         // Never created, or already deleted: only files may be left.
-      } else if (!opts.force && /not stopped|running|paused/i.test((err as Error).message)) {
+      } else if (!opts.force && /not stopped|running|paused|not in .created. or .stopped. state/i.test((err as Error).message)) {
         throw new ConflictError(`cannot remove container ${id}: container is running: stop the container before removing or force remove`, { cause: err });
       } else {
         throw err;
@@ -316,6 +377,7 @@ export class ConmonRuntime implements ContainerRuntime {
       await waitGone(conmonPid);
     }
     await this.removeFiles(id);
+    this.runtimeOf.delete(id);
   }
 
   private async removeFiles(id: string): Promise<void> {
@@ -337,7 +399,8 @@ export class ConmonRuntime implements ContainerRuntime {
     } catch {
       throw new NotFoundError(`No such container: ${id}`);
     }
-    const state = await this.oci.state(id);
+    const oci = await this.runtimeFor(id);
+    const state = await oci.state(id);
     if (state.status !== 'running') throw new ConflictError(`Container ${id} is not running`);
     const ep = execPaths(cp, id, o.execId);
     await Promise.all([mkdir(ep.exitDir, { recursive: true }), mkdir(ep.persistDir, { recursive: true })]);
@@ -374,8 +437,8 @@ export class ConmonRuntime implements ContainerRuntime {
           conmonPath: this.opts.conmonPath,
           containerId: id,
           uuid: o.execId,
-          runtimePath: this.oci.path,
-          runtimeArgs: this.oci.globalArgs(),
+          runtimePath: oci.path,
+          runtimeArgs: oci.globalArgs(),
           bundleDir: ep.bundleDir,
           pidFile: ep.pidFile,
           conmonPidFile: ep.conmonPidFile,
@@ -423,9 +486,10 @@ export class ConmonRuntime implements ContainerRuntime {
     if (exit) return { status: 'exited', exit };
     const conmonPid = await readPid(p.conmonPidFile);
     const conmonAlive = conmonPid !== undefined && (await isConmon(conmonPid));
+    const oci = await this.runtimeFor(id);
     let state: OciState | undefined;
     try {
-      state = await this.oci.state(id);
+      state = await oci.state(id);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
     }
@@ -447,13 +511,18 @@ export class ConmonRuntime implements ContainerRuntime {
     if (!state && !(await exists(p.configFile))) return { status: 'missing' };
     if (state && state.status !== 'stopped') {
       log.warn('container lost its conmon; killing it', { id });
-      await this.oci.kill(id, 'KILL').catch(() => undefined);
+      await oci.kill(id, 'KILL').catch(() => undefined);
     }
     return { status: 'exited', exit: { exitCode: -1, exitedAt: new Date(), oomKilled: (await Promise.all(p.oomFiles.map(exists))).some(Boolean) } };
   }
 
   async sweep(keep: (id: string) => boolean): Promise<string[]> {
-    const [states, bundles] = await Promise.all([this.oci.list(), readdir(this.opts.bundleRoot).catch(() => [] as string[])]);
+    // Every runtime that has a root here, whether or not this start of berthd used it yet.
+    const names = RUNTIME_NAMES.filter((n) => n === this.oci.name || existsSync(path.join(runtimeRoot(this.opts), n)));
+    const runtimes = await Promise.all(names.map((n) => this.runtimeNamed(n).catch(() => undefined)));
+    const lists = await Promise.all(runtimes.map((rt) => rt?.list() ?? []));
+    const states = lists.flat();
+    const bundles = await readdir(this.opts.bundleRoot).catch(() => [] as string[]);
     const live = new Set(states.filter((s) => s.status !== 'stopped').map((s) => s.id));
     const candidates = new Set([...states.map((s) => s.id), ...bundles]);
     const swept = [...candidates].filter((id) => !live.has(id) && !keep(id));

@@ -1,6 +1,7 @@
 /**
- * Starting a created runc container without a `runc start` process.
+ * Starting a created container without a `runc start` or `crun start` process.
  *
+ * runc:
  * After `runc create`, the container's init (`runc init`) waits in open(2) on
  * `<runc root>/<id>/exec.fifo` for writing. `runc start` opens that fifo for reading, reads
  * the byte init writes just before it execs the container's process, and removes the
@@ -10,6 +11,10 @@
  * The blocking open waits in libuv's thread pool. If init dies first, nobody would ever
  * open the other end, so a watchdog checks init's pid as runc does and, once it is gone,
  * opens the write end itself to release the reader.
+ *
+ * crun turns the fifo around: init holds the read end (opened at create) and waits for a
+ * byte; `crun start` opens the write end, removes the fifo and writes that byte. A write
+ * open that finds no reader (ENXIO), or a write that does (EPIPE), means init is gone.
  */
 import { closeSync, constants, openSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
@@ -31,7 +36,7 @@ async function isGone(pid: number): Promise<boolean> {
   }
 }
 
-/** Lets the container's process run; `initPid` is the pid `runc create` reported. */
+/** Lets a runc container's process run; `initPid` is the pid `runc create` reported. */
 export async function startThroughExecFifo(fifo: string, initPid: number): Promise<void> {
   let initDied = false;
   const watchdog = setInterval(() => {
@@ -59,4 +64,25 @@ export async function startThroughExecFifo(fifo: string, initPid: number): Promi
   }
   if (data.length === 0) throw new SystemError(initDied ? 'container process is already dead' : 'cannot start an already running container');
   await rm(fifo, { force: true });
+}
+
+/** Lets a crun container's process run. */
+export async function startThroughCrunExecFifo(fifo: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENXIO') throw new SystemError('container process is already dead');
+    throw err;
+  }
+  try {
+    await rm(fifo);
+    await fh.write(Buffer.from([0]));
+  } catch (err) {
+    // The reader went away between the open and the write.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') throw new SystemError('container process is already dead');
+    throw err;
+  } finally {
+    await fh.close();
+  }
 }

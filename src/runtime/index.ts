@@ -23,7 +23,7 @@ export type {
 } from './container-runtime.js';
 export { containerPaths, type ContainerPaths, type RuntimeLayout } from './paths.js';
 export { readLogs, parseLogRecord, formatLogRecord, type LogEntry, type LogStream, type ReadLogsOptions } from './logs.js';
-export { selectRuntime, OciRuntime, type OciState, type RuntimeName, type RuntimeSelection } from './oci-runtime.js';
+export { isRuntimeName, RUNTIME_NAMES, selectRuntime, OciRuntime, type OciState, type RuntimeName, type RuntimeSelection } from './oci-runtime.js';
 export {
   generateSpec,
   serializeSpec,

@@ -6,21 +6,28 @@
  *
  * Choosing the binary: runc by default. crun is used only when asked for and the host's
  * cgroup layout allows it: crun 1.8 refuses hybrid hosts (v1 controllers plus a v2
- * `unified` mount), so on hybrid hosts crun is probed once with a throwaway container and
- * the answer is cached; falling back to runc logs why.
+ * `unified` mount) whose v2 hierarchy still holds a controller, so on hybrid hosts crun is
+ * probed once with a throwaway container and the answer is cached; falling back to runc
+ * logs why.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { log } from '../util/log.js';
 import { NotFoundError, SystemError } from '../util/errors.js';
 import type { OciResources } from './spec/oci-types.js';
+import { removeEmptyCgroupParent } from './cgroup-parent.js';
 import { detectCgroupMode } from './spec/host-info.js';
 
-export type RuntimeName = 'runc' | 'crun';
+export const RUNTIME_NAMES = ['runc', 'crun'] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
+
+export function isRuntimeName(name: string): name is RuntimeName {
+  return (RUNTIME_NAMES as readonly string[]).includes(name);
+}
 
 export interface OciState {
   ociVersion: string;
@@ -51,16 +58,15 @@ export function findBinary(name: string): string | undefined {
   return undefined;
 }
 
-function run(file: string, args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(file, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
         const e = err as NodeJS.ErrnoException & { stderr?: string };
         e.stderr = stderr;
         reject(e);
       } else resolve({ stdout, stderr });
     });
-    if (input !== undefined) child.stdin?.end(input);
   });
 }
 
@@ -93,9 +99,9 @@ export class OciRuntime {
     return [`--root=${this.root}`];
   }
 
-  private async call(args: string[], id: string, input?: string): Promise<string> {
+  private async call(args: string[], id: string): Promise<string> {
     try {
-      const { stdout } = await run(this.path, [...this.globalArgs(), ...args], input);
+      const { stdout } = await run(this.path, [...this.globalArgs(), ...args]);
       return stdout;
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr ?? '';
@@ -132,9 +138,19 @@ export class OciRuntime {
     await this.call(['resume', id], id);
   }
 
-  /** Applies new limits; `resources` is the OCI linux.resources object read from stdin. */
+  /**
+   * Applies new limits from the OCI linux.resources object. It goes in a file: crun opens
+   * `/dev/stdin` for `-`, which fails on the socket Node gives a child as its stdin.
+   */
   async update(id: string, resources: OciResources): Promise<void> {
-    await this.call(['update', '--resources', '-', id], id, JSON.stringify(resources));
+    // A dot file beside the states: neither runtime takes it for a container.
+    const file = path.join(this.root, `.update-${id}-${process.hrtime.bigint()}.json`);
+    await writeFile(file, JSON.stringify(resources));
+    try {
+      await this.call(['update', '--resources', file, id], id);
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   /** Host PIDs of the container's processes. */
@@ -218,26 +234,28 @@ export function crunUnusableReason(crunPath: string): Promise<string | undefined
         const stderr = (err as { stderr?: string }).stderr ?? '';
         // Failing at the missing executable means everything before it, cgroups included, worked.
         if (/berth-probe-missing|No such file/i.test(stderr)) return undefined;
-        return `crun cannot run containers here: ${stderr.trim() || (err as Error).message}`;
+        const hint = /hybrid mode/.test(stderr) ? ' (cgroupfs-mount binds the controllers left on cgroup v2 to v1 hierarchies)' : '';
+        return `crun cannot run containers here: ${stderr.trim() || (err as Error).message}${hint}`;
       } finally {
         await run(crunPath, ['--root', path.join(dir, 'state'), 'delete', '--force', id]).catch(() => undefined);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
-      await rmdir('/sys/fs/cgroup/unified/berth-probe').catch(() => undefined);
+      removeEmptyCgroupParent('/berth-probe');
     }
   })();
   return crunVerdict;
 }
 
-export async function selectRuntime(preferred: RuntimeName = 'runc'): Promise<RuntimeSelection> {
+/** `quiet`: the caller reports a fallback itself (it is an error for a container that asked for crun). */
+export async function selectRuntime(preferred: RuntimeName = 'runc', opts: { quiet?: boolean } = {}): Promise<RuntimeSelection> {
   const runc = findBinary('runc');
   if (preferred === 'crun') {
     const crun = findBinary('crun');
     const reason = crun ? await crunUnusableReason(crun) : 'crun is not installed';
     if (crun && !reason) return { name: 'crun', path: crun };
     if (!runc) throw new SystemError(`no usable OCI runtime: ${reason}; runc is not installed`);
-    log.warn('falling back to runc', { reason });
+    if (!opts.quiet) log.warn('falling back to runc', { reason });
     return { name: 'runc', path: runc, fallbackReason: reason };
   }
   if (!runc) throw new SystemError('runc is not installed');

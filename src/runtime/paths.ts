@@ -5,7 +5,8 @@
  *   bundleRoot/<id>/            the OCI bundle: config.json, and what conmon puts beside it:
  *                               attach (socket), ctl + winsz (FIFOs), pidfile, conmon.pid, oom
  *   bundleRoot/<id>/exec/<eid>/ one exec session: process.json, attach, ctl, pidfile, exit/<id>
- *   runRoot/runtime/            `--root` of runc/crun
+ *   runRoot/runtime/<name>/     `--root` of runc and of crun (each its own)
+ *   runRoot/seccomp-bpf/        seccomp filters crun compiled, by profile (seccomp-cache.ts)
  *   runRoot/exits/<id>          conmon's exit file: the exit code as text (written atomically)
  *   runRoot/persist/<id>/       conmon's persist dir (exit and oom marker files)
  *   runRoot/sockets/            conmon's socket dir
@@ -35,6 +36,7 @@ export interface ContainerPaths {
   oomFiles: string[];
 }
 
+/** The parent of the runtimes' `--root` directories. */
 export function runtimeRoot(layout: RuntimeLayout): string {
   return path.join(layout.runRoot, 'runtime');
 }

@@ -6,11 +6,12 @@
 import { repoRoot } from '../helpers/paths.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ContainerConfig, HostConfig } from '../../src/api/types/container.js';
 import { ConmonRuntime } from '../../src/runtime/container-runtime.js';
+import type { RuntimeName } from '../../src/runtime/oci-runtime.js';
 import { generateSpec } from '../../src/runtime/spec/generate.js';
 import { detectHostInfo } from '../../src/runtime/spec/host-info.js';
 import type { OciSpec } from '../../src/runtime/spec/oci-types.js';
@@ -46,10 +47,11 @@ export interface CreateTestOptions {
 
 let counter = 0;
 
-export async function setupEnv(): Promise<TestEnv> {
+/** `runtime`: the runtime's default runtime (runc unless given). */
+export async function setupEnv(opts: { runtime?: RuntimeName } = {}): Promise<TestEnv> {
   ensureFixtures();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-rt-'));
-  const rt = await ConmonRuntime.open({ runRoot: path.join(dir, 'run'), bundleRoot: path.join(dir, 'bundles') });
+  const rt = await ConmonRuntime.open({ runRoot: path.join(dir, 'run'), bundleRoot: path.join(dir, 'bundles'), runtime: opts.runtime });
   const cgroupParent = `/berth-test-${process.pid}`;
   const ids = new Set<string>();
   const env: TestEnv = {
@@ -86,9 +88,10 @@ export async function setupEnv(): Promise<TestEnv> {
   return env;
 }
 
-/** Removes the per-test cgroup parent in every hierarchy (runc removes the leaves). */
+/** Removes the per-test cgroup parent in every hierarchy (the runtime removes the leaves). */
 async function removeCgroups(parent: string): Promise<void> {
-  for (const root of ['/sys/fs/cgroup', ...['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd', 'unified', 'net_cls', 'perf_event', 'hugetlb'].map((c) => `/sys/fs/cgroup/${c}`)]) {
+  const hierarchies = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+  for (const root of ['/sys/fs/cgroup', ...hierarchies.map((h) => `/sys/fs/cgroup/${h}`)]) {
     const p = path.join(root, parent);
     if (existsSync(p)) await rm(p, { recursive: false }).catch(() => execFileSync('rmdir', [p]));
   }

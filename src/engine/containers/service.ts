@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerCreateRequest, HostConfig } from '../../api/types/container.js';
 import type { AttachStream, ConmonRuntime, CreateOptions, ExitInfo } from '../../runtime/container-runtime.js';
+import { isRuntimeName } from '../../runtime/oci-runtime.js';
 import { generateSpec } from '../../runtime/spec/generate.js';
 import { detectHostInfo } from '../../runtime/spec/host-info.js';
 import { readUserDatabase, type UserDatabase } from '../../runtime/spec/user.js';
@@ -104,6 +105,9 @@ export class ContainerService {
     const hostConfig: HostConfig = { NetworkMode: 'default', ...hcIn };
     if (!hostConfig.NetworkMode) hostConfig.NetworkMode = 'default';
     validateHostConfig(hostConfig);
+    // As Docker: the runtime is chosen at create and stays with the container.
+    if (!hostConfig.Runtime) hostConfig.Runtime = this.deps.runtime.runtimeName;
+    if (!isRuntimeName(hostConfig.Runtime)) throw new InvalidParameterError(`unknown or invalid runtime name: ${hostConfig.Runtime}`);
     const name = opts.name ? normalizeName(opts.name) : generateName((n) => this.store.nameTaken(n));
     if (opts.name && this.store.nameTaken(name)) {
       const other = this.store.byName(name)!;
@@ -233,6 +237,7 @@ export class ContainerService {
         id: c.id,
         name: c.name,
         spec,
+        runtime: c.hostConfig.Runtime && isRuntimeName(c.hostConfig.Runtime) ? c.hostConfig.Runtime : undefined,
         logPath: this.logPath(c.id),
         openStdin: c.config.OpenStdin === true,
         // Docker never closes a TTY's stdin when a client detaches (ctrl-p ctrl-q, then attach again).
@@ -684,8 +689,11 @@ function exitCodeFor(err: unknown): number {
 }
 
 function startError(err: unknown): Error {
-  // runc logs in logfmt: keep only its msg="..." part.
-  const m = errorMessage(err).replace(/time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"/g, (_, msg: string) => msg.replace(/\\"/g, '"'));
+  // runc logs in logfmt: keep only its msg="..." part. crun writes errno texts the C way
+  // ("No such file or directory"); the docker CLI picks 126/127 by Go's lower-case ones.
+  const m = errorMessage(err)
+    .replace(/time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"/g, (_, msg: string) => msg.replace(/\\"/g, '"'))
+    .replace(/No such file or directory|Permission denied/g, (text) => text.toLowerCase());
   if (/executable file not found|no such file or directory|permission denied/i.test(m)) {
     return new SystemError(`failed to create task for container: failed to create shim task: OCI runtime create failed: ${m}: unknown`, { cause: err });
   }

@@ -1,0 +1,116 @@
+/**
+ * Choosing the OCI runtime with the docker CLI: `--runtime crun` next to the default runc
+ * in one berthd, the name pinned at create, unknown names refused, crun's failures mapped to
+ * the exit codes Docker gives, its compiled seccomp filters reused only for the same
+ * profile, and a crun container surviving `kill -9` of berthd.
+ *
+ * crun needs a host whose cgroup v2 hierarchy holds no controller when v1 is mounted too:
+ * scripts/install-system-deps.sh sees to that, so crun must work here.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { SECCOMP_BPF_ANNOTATION } from '../../src/runtime/seccomp-cache.js';
+import type { TestDaemon } from '../helpers/daemon.js';
+import { containerDaemon, docker, dockerOk } from './helpers.js';
+
+let d: TestDaemon;
+let scratch: string;
+before(async () => {
+  d = await containerDaemon();
+  scratch = await mkdtemp(join(tmpdir(), 'berth-runtimes-'));
+});
+after(async () => {
+  await d?.stop();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+const bundleConfig = (id: string) => JSON.parse(readFileSync(join(d.execRoot, 'bundles', id, 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
+
+test('runc unless asked; --runtime crun runs the container with crun; the name stays with the container', async () => {
+  assert.equal((await dockerOk(d, ['info', '--format', '{{.DefaultRuntime}}'])).trim(), 'runc');
+  const id = (await dockerOk(d, ['run', '-d', '--runtime', 'crun', 'busybox', 'sleep', '300'])).trim();
+  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.HostConfig.Runtime}}', id])).trim(), 'crun');
+  assert.equal(existsSync(join(d.execRoot, 'runtime', 'runtime', 'crun', id, 'status')), true, 'crun state of the container');
+  const plain = (await dockerOk(d, ['create', 'busybox', 'true'])).trim();
+  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.HostConfig.Runtime}}', plain])).trim(), 'runc');
+
+  // The verbs go to the container's own runtime.
+  assert.equal(await dockerOk(d, ['exec', id, 'echo', 'in crun']), 'in crun\n');
+  await dockerOk(d, ['update', '--memory', '48m', '--memory-swap', '96m', id]);
+  assert.equal((await dockerOk(d, ['exec', id, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'])).trim(), String(48 << 20));
+  await dockerOk(d, ['pause', id]);
+  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Status}}', id])).trim(), 'paused');
+  await dockerOk(d, ['unpause', id]);
+  assert.match(await dockerOk(d, ['top', id]), /sleep 300/);
+  await dockerOk(d, ['rm', '-f', id, plain]);
+  assert.equal(existsSync(join(d.execRoot, 'runtime', 'runtime', 'crun', id)), false);
+});
+
+test('an unknown runtime is refused at create and nothing is made', async () => {
+  const before = (await dockerOk(d, ['ps', '-aq'])).trim();
+  const r = await docker(d, ['run', '--name', 'bogus-rt', '--runtime', 'nosuch', 'busybox', 'true']);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /unknown or invalid runtime name: nosuch/);
+  assert.equal((await dockerOk(d, ['ps', '-aq'])).trim(), before);
+});
+
+test('under crun too, a command that cannot start exits 127 (not found) or 126 (not executable)', async () => {
+  const missing = await docker(d, ['run', '--rm', '--runtime', 'crun', 'busybox', 'nosuchcmd']);
+  assert.equal(missing.code, 127, missing.stderr);
+  assert.match(missing.stderr, /no such file or directory/);
+  const notExec = await docker(d, ['run', '--rm', '--runtime', 'crun', 'busybox', '/etc/passwd']);
+  assert.equal(notExec.code, 126, notExec.stderr);
+  assert.match(notExec.stderr, /permission denied/);
+  assert.equal((await docker(d, ['run', '--rm', '--runtime', 'crun', 'busybox', 'sh', '-c', 'exit 7'])).code, 7);
+});
+
+test('a compiled seccomp filter is reused for the same profile only', async () => {
+  // A profile that refuses mkdir, and one that differs only in refusing rmdir.
+  const profile = (denied: string[]) =>
+    JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+      syscalls: [{ names: denied, action: 'SCMP_ACT_ERRNO' }],
+    });
+  const noMkdir = join(scratch, 'no-mkdir.json');
+  const noRmdir = join(scratch, 'no-rmdir.json');
+  await writeFile(noMkdir, profile(['mkdir', 'mkdirat']));
+  await writeFile(noRmdir, profile(['rmdir']));
+  const runWith = (file: string, script: string) => docker(d, ['run', '--rm', '--runtime', 'crun', '--security-opt', `seccomp=${file}`, 'busybox', 'sh', '-c', script]);
+
+  for (let i = 0; i < 2; i++) {
+    const r = await runWith(noMkdir, 'mkdir /x');
+    assert.notEqual(r.code, 0, `run ${i + 1}: mkdir must be refused`);
+    assert.match(r.stderr, /Operation not permitted/);
+  }
+  const other = await runWith(noRmdir, 'mkdir /x && rmdir /x');
+  assert.notEqual(other.code, 0);
+  assert.match(other.stderr, /rmdir.*Operation not permitted/, 'the rmdir profile, not the cached mkdir one');
+  assert.equal((await runWith(noRmdir, 'mkdir /y && echo made')).stdout, 'made\n');
+
+  // Docker's default profile: the second container carries the filter the first compiled.
+  const first = (await dockerOk(d, ['run', '-d', '--runtime', 'crun', 'busybox', 'sleep', '300'])).trim();
+  const second = (await dockerOk(d, ['run', '-d', '--runtime', 'crun', 'busybox', 'sleep', '300'])).trim();
+  assert.ok(bundleConfig(second).annotations?.[SECCOMP_BPF_ANNOTATION], 'the second container loads the kept filter');
+  assert.match(await dockerOk(d, ['exec', second, 'grep', 'Seccomp:', '/proc/self/status']), /Seccomp:\s+2/);
+  const unconfined = await dockerOk(d, ['run', '--rm', '--runtime', 'crun', '--security-opt', 'seccomp=unconfined', 'busybox', 'grep', 'Seccomp:', '/proc/self/status']);
+  assert.match(unconfined, /Seccomp:\s+0/);
+  await dockerOk(d, ['rm', '-f', first, second]);
+});
+
+test('a crun container survives kill -9 of berthd: same process, exec works, stop is recorded', async () => {
+  const id = (await dockerOk(d, ['run', '-d', '--runtime', 'crun', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'])).trim();
+  const pid = (await dockerOk(d, ['inspect', '-f', '{{.State.Pid}}', id])).trim();
+  await d.kill9();
+  await d.restart();
+  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Pid}} {{.State.Running}}', id])).trim(), `${pid} true`);
+  assert.equal(await dockerOk(d, ['exec', id, 'echo', 'back']), 'back\n');
+  await dockerOk(d, ['stop', '-t', '5', id]);
+  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.ExitCode}}', id])).trim(), '0');
+  await dockerOk(d, ['rm', id]);
+  assert.equal(existsSync(join(d.execRoot, 'runtime', 'runtime', 'crun', id)), false);
+});
