@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crunUnusableReason, findBinary } from '../src/runtime/oci-runtime.js';
+import { selectRuntime } from '../src/runtime/oci-runtime.js';
 import { ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, sample, startBerthd, startDockerd, timeIt, type Daemon } from './lib.js';
 
 /**
@@ -56,7 +56,8 @@ export async function main(): Promise<void> {
   const tar = ensureFixtures();
   const raw = rawRuncRun(runs);
   const daemons: Daemon[] = [await startBerthd()];
-  const crunReason = await crunUnusableReason(findBinary('crun') ?? 'crun');
+  const crun = await selectRuntime('crun', { quiet: true });
+  const crunReason = crun.name === 'crun' ? undefined : crun.fallbackReason;
   if (!crunReason) daemons.push({ ...(await startBerthd(['--default-runtime', 'crun'])), name: 'berthd (crun)' });
   const berths = daemons.map((d) => d.name);
   const dockerd = await startDockerd();
@@ -96,7 +97,7 @@ export async function main(): Promise<void> {
     for (const d of daemons) mem[d.name] = await idleMemory(d, idle, berths.includes(d.name) ? 'conmon' : 'containerd-shim');
     const perContainer = Object.fromEntries(Object.entries(mem).map(([n, m]) => [n, m.perContainerKb]));
     rows.push([`memory per idle container (${idle} running)`, ...daemons.map((d) => `${(mem[d.name]!.perContainerKb / 1024).toFixed(2)} MB`), ...ratios(perContainer, false)]);
-    rows.push(['daemon RSS with them running', ...daemons.map((d) => `${(mem[d.name]!.daemonKb / 1024).toFixed(1)} MB`), ...ratios({}, false).map(() => '-')]);
+    rows.push(['daemon RSS with them running', ...daemons.map((d) => `${(mem[d.name]!.daemonKb / 1024).toFixed(1)} MB`), ...berths.flatMap(() => ['-', '-'])]);
     printTable(`containers (${runs} runs each; raw runc median ${fmt(median(raw))}${crunReason ? `; no crun column: ${crunReason}` : ''})`, rows);
   } finally {
     for (const d of daemons) await d.stop();

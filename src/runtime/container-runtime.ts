@@ -169,7 +169,8 @@ export class ConmonRuntime implements ContainerRuntime {
   private readonly runtimes = new Map<RuntimeName, Promise<OciRuntime>>();
   /** Which runtime runs which container, learnt at create or from the runtime roots. */
   private readonly runtimeOf = new Map<string, OciRuntime>();
-  private readonly seccompCaches = new Map<OciRuntime, SeccompBpfCache>();
+  /** crun's compiled seccomp filters (runc has no way to take one). */
+  private crunSeccomp?: SeccompBpfCache;
 
   private constructor(
     private readonly opts: ConmonRuntimeOptions,
@@ -224,12 +225,9 @@ export class ConmonRuntime implements ContainerRuntime {
 
   private seccompCache(rt: OciRuntime): SeccompBpfCache | undefined {
     if (rt.name !== 'crun') return undefined;
-    let cache = this.seccompCaches.get(rt);
-    if (!cache) {
-      cache = new SeccompBpfCache(path.join(this.opts.runRoot, 'seccomp-bpf'), rt.path);
-      this.seccompCaches.set(rt, cache);
-    }
-    return cache;
+    // There is one crun adapter per ConmonRuntime (runtimeNamed keeps it), so one cache.
+    this.crunSeccomp ??= new SeccompBpfCache(path.join(this.opts.runRoot, 'seccomp-bpf'), rt.path);
+    return this.crunSeccomp;
   }
 
   paths(id: string): ContainerPaths {
