@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectRuntime } from '../src/runtime/oci-runtime.js';
-import { ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, sample, startBerthd, startDockerd, timeIt, type Daemon } from './lib.js';
+import { ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, startBerthd, startDockerd, timeIt, type Daemon } from './lib.js';
 
 /**
  * Container benchmarks (issue 3 targets), berthd and Debian's dockerd 20.10 side by side:
@@ -11,8 +11,9 @@ import { ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, 
  *  - `berth run --rm busybox true`
  *  - 50 × `docker run -d` in sequence
  *  - memory per idle container (supervisor + daemon growth)
- * berthd runs twice: on its default runtime (runc), and with `--default-runtime crun` where
- * crun can run containers here.
+ * berthd runs on its default runtime (crun where crun can run containers here, else runc)
+ * and, where that is crun, a second time with `--default-runtime runc`. The `run --rm` samples
+ * take turns between the daemons, so that a slow spell of the machine does not land on one.
  * Usage: node dist/bench/containers.js [--runs N] [--idle N]
  */
 function arg(name: string, fallback: number): number {
@@ -20,7 +21,27 @@ function arg(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-function rawRuncRun(runs: number): number[] {
+interface Contender {
+  name: string;
+  once: () => Promise<unknown> | unknown;
+}
+
+/** The median time of each contender's `once`, the contenders taking turns sample by sample (after two warm-up rounds). */
+async function takingTurns(runs: number, contenders: Contender[]): Promise<Record<string, number>> {
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let i = 0; i < runs + 2; i++) {
+    for (const c of contenders) {
+      const took = await timeIt(c.once);
+      if (i >= 2) samples.get(c.name)!.push(took);
+    }
+  }
+  return Object.fromEntries([...samples].map(([name, s]) => [name, median(s)]));
+}
+
+const RAW_RUNC = 'raw runc';
+
+/** `runc run` of the busybox rootfs with runc's own example spec, the yardstick of issue 3. */
+function rawRunc(): Contender & { cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'bench-runc-'));
   cpSync(join(repoRoot, 'fixtures/out/busybox-rootfs'), join(dir, 'rootfs'), { recursive: true });
   spawnSync('runc', ['spec'], { cwd: dir });
@@ -28,14 +49,12 @@ function rawRuncRun(runs: number): number[] {
   spec.process.terminal = false;
   spec.process.args = ['true'];
   writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
-  const out: number[] = [];
-  for (let i = 0; i < runs + 2; i++) {
-    const t = performance.now();
-    spawnSync('runc', ['--root', join(dir, 'state'), 'run', `bench-${process.pid}-${i}`], { cwd: dir, stdio: 'ignore' });
-    if (i >= 2) out.push(performance.now() - t);
-  }
-  rmSync(dir, { recursive: true, force: true });
-  return out;
+  let n = 0;
+  return {
+    name: RAW_RUNC,
+    once: () => spawnSync('runc', ['--root', join(dir, 'state'), 'run', `bench-${process.pid}-${n++}`], { cwd: dir, stdio: 'ignore' }),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 async function idleMemory(d: Daemon, n: number, supervisor: string): Promise<{ perContainerKb: number; daemonKb: number }> {
@@ -54,36 +73,36 @@ export async function main(): Promise<void> {
   const runs = arg('--runs', 15);
   const idle = arg('--idle', 20);
   const tar = ensureFixtures();
-  const raw = rawRuncRun(runs);
-  const daemons: Daemon[] = [await startBerthd()];
-  const crun = await selectRuntime('crun', { quiet: true });
-  const crunReason = crun.name === 'crun' ? undefined : crun.fallbackReason;
-  if (!crunReason) daemons.push({ ...(await startBerthd(['--default-runtime', 'crun'])), name: 'berthd (crun)' });
+  const rawContender = rawRunc();
+  const best = await selectRuntime(undefined, { quiet: true });
+  const daemons: Daemon[] = [{ ...(await startBerthd()), name: `berthd (${best.name})` }];
+  if (best.name === 'crun') daemons.push({ ...(await startBerthd(['--default-runtime', 'runc'])), name: 'berthd (runc)' });
   const berths = daemons.map((d) => d.name);
   const dockerd = await startDockerd();
   if (dockerd) daemons.push(dockerd);
   try {
     for (const d of daemons) await run('docker', ['import', tar, 'busybox:latest'], { env: d.env });
     const rows = [['workload', ...daemons.map((d) => d.name), ...berths.map((b) => `${b} / dockerd`), ...berths.map((b) => `${b} / raw runc`)]];
+    const dockerRunRm = (d: Daemon): Contender => ({ name: d.name, once: () => run('docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env }) });
+    const runRm = await takingTurns(runs, [...daemons.map(dockerRunRm), rawContender]);
+    const raw = runRm[RAW_RUNC]!;
     // The ratio columns of a row: each berthd against dockerd, then against raw runc ('-' where it means nothing).
     const ratios = (v: Record<string, number>, vsRaw: boolean) => [
       ...berths.map((b) => (dockerd ? (v[b]! / v.dockerd!).toFixed(2) : '-')),
-      ...berths.map((b) => (vsRaw ? (v[b]! / median(raw)).toFixed(2) : '-')),
+      ...berths.map((b) => (vsRaw ? (v[b]! / raw).toFixed(2) : '-')),
     ];
-    const runRm: Record<string, number> = {};
-    for (const d of daemons) runRm[d.name] = median(await sample(runs, () => run('docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env })));
     rows.push(['docker run --rm busybox true (median)', ...daemons.map((d) => fmt(runRm[d.name]!)), ...ratios(runRm, true)]);
     const berthCli = join(repoRoot, 'bin/berth');
     if (existsSync(join(repoRoot, 'dist/src/cli/main.js'))) {
       try {
-        const b: Record<string, number> = {};
-        for (const d of daemons.filter((x) => berths.includes(x.name))) b[d.name] = median(await sample(runs, () => run(berthCli, ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env })));
-        rows.push(['berth run --rm busybox true (median)', ...berths.map((n) => fmt(b[n]!)), ...(dockerd ? ['-'] : []), ...berths.map(() => '-'), ...berths.map((n) => (b[n]! / median(raw)).toFixed(2))]);
+        const berthRunRm = (d: Daemon): Contender => ({ name: d.name, once: () => run(berthCli, ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env }) });
+        const b = await takingTurns(runs, daemons.filter((x) => berths.includes(x.name)).map(berthRunRm));
+        rows.push(['berth run --rm busybox true (median)', ...berths.map((n) => fmt(b[n]!)), ...(dockerd ? ['-'] : []), ...berths.map(() => '-'), ...berths.map((n) => (b[n]! / raw).toFixed(2))]);
       } catch (err) {
         rows.push(['berth run --rm busybox true', `failed: ${(err as Error).message.split('\n')[0]}`]);
       }
     }
-    rows.push(['raw runc run (median)', fmt(median(raw)), ...daemons.slice(1).map(() => '-'), ...berths.map(() => '-'), ...berths.map(() => '1.00')]);
+    rows.push(['raw runc run (median)', fmt(raw), ...daemons.slice(1).map(() => '-'), ...berths.map(() => '-'), ...berths.map(() => '1.00')]);
     const fifty: Record<string, number> = {};
     for (const d of daemons) {
       fifty[d.name] = await timeIt(async () => {
@@ -98,9 +117,10 @@ export async function main(): Promise<void> {
     const perContainer = Object.fromEntries(Object.entries(mem).map(([n, m]) => [n, m.perContainerKb]));
     rows.push([`memory per idle container (${idle} running)`, ...daemons.map((d) => `${(mem[d.name]!.perContainerKb / 1024).toFixed(2)} MB`), ...ratios(perContainer, false)]);
     rows.push(['daemon RSS with them running', ...daemons.map((d) => `${(mem[d.name]!.daemonKb / 1024).toFixed(1)} MB`), ...berths.flatMap(() => ['-', '-'])]);
-    printTable(`containers (${runs} runs each; raw runc median ${fmt(median(raw))}${crunReason ? `; no crun column: ${crunReason}` : ''})`, rows);
+    printTable(`containers (${runs} runs each; raw runc median ${fmt(raw)}${best.fallbackReason ? `; no crun column: ${best.fallbackReason}` : ''})`, rows);
   } finally {
     for (const d of daemons) await d.stop();
+    rawContender.cleanup();
   }
 }
 

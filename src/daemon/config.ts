@@ -117,7 +117,7 @@ export function daemonCommand(): Command {
     .option('--tlscert <file>', 'TLS certificate file')
     .option('--tlskey <file>', 'TLS key file')
     .option('--allow-insecure-tcp-without-tls', 'serve tcp:// hosts without TLS (anyone who reaches the port gets root)')
-    .option('--default-runtime <name>', 'OCI runtime for containers: runc or crun')
+    .option('--default-runtime <name>', 'OCI runtime for containers: runc or crun (default: crun where it can run, else runc)')
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics on this address')
     .addOption(new Option('--insecure-registry <registry>', 'registry reachable over plain HTTP, repeatable').argParser(collect))
     .addOption(new Option('--registry-mirror <url>', 'preferred Docker Hub mirror, repeatable').argParser(collect))

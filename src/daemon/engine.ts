@@ -18,6 +18,7 @@ import { engineInfo } from './info.js';
 import { cgroupParent, instanceName } from './instance.js';
 import { removeEmptyCgroupParent } from '../runtime/cgroup-parent.js';
 import { ConmonRuntime } from '../runtime/container-runtime.js';
+import { isRuntimeName } from '../runtime/oci-runtime.js';
 import { detectHostInfo } from '../runtime/spec/host-info.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { ContainerStore } from '../engine/containers/store.js';
@@ -109,7 +110,7 @@ export class Engine {
     engine.runtime = await ConmonRuntime.open({
       runRoot: join(config.execRoot, 'runtime'),
       bundleRoot: join(config.execRoot, 'bundles'),
-      runtime: config.defaultRuntime === 'crun' ? 'crun' : 'runc',
+      runtime: config.defaultRuntime !== undefined && isRuntimeName(config.defaultRuntime) ? config.defaultRuntime : undefined,
     });
     // Read the host facts (the kernel symbol table among them, ~50 ms) now, not in the first start.
     detectHostInfo();

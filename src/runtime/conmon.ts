@@ -5,7 +5,7 @@
  * It runs `<runtime> create` (or `exec`), holds the container's stdio, writes the k8s-file
  * log, serves the attach socket, and finally writes the exit code to `<exit-dir>/<id>`.
  *
- * Handshake through inherited pipes (set up with spawn's stdio array):
+ * Handshake through inherited pipes (set up with spawnProcess's stdio array):
  *   fd 3 `_OCI_SYNCPIPE`   conmon -> us: `{"data": <pid>}` once the runtime created the
  *                          process (negative data + "message" on failure); for exec a second
  *                          message carries the exit code.
@@ -14,10 +14,10 @@
  *                          lets the exec'd process start once we are attached.
  *   fd 5 `_OCI_ATTACHPIPE` conmon -> us (exec-attach only): the attach socket is listening.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
-import { SystemError } from '../util/errors.js';
-import { findBinary } from './oci-runtime.js';
+import type { Readable } from 'node:stream';
+import { findBinary, spawnProcess, type SpawnedProcess, type StdioSpec } from '../sys/spawn.js';
+import { SystemError, errorMessage } from '../util/errors.js';
+import { dockerRuntimeMessage } from './runtime-errors.js';
 
 export interface ConmonOptions {
   conmonPath?: string;
@@ -43,6 +43,8 @@ export interface ConmonOptions {
   leaveStdinOpen?: boolean;
   noPivot?: boolean;
   exitCommand?: { path: string; args: string[] };
+  /** The program the process runs: crun leaves it out of some of its errors (see runtime-errors.ts). */
+  executable?: string;
   /** Exec mode: the process.json path. */
   execProcessSpec?: string;
   /** Exec mode: wait for `attached()` before the process starts. */
@@ -153,7 +155,7 @@ export interface ConmonHandle {
 export async function startConmon(o: ConmonOptions, onAttachReady?: () => Promise<void>): Promise<ConmonHandle> {
   const conmon = o.conmonPath ?? findBinary('conmon') ?? '/usr/bin/conmon';
   const withAttach = o.execAttach === true;
-  const stdio: ('ignore' | 'pipe')[] = ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'];
+  const stdio: StdioSpec[] = ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'];
   if (withAttach) stdio.push('pipe');
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -162,37 +164,37 @@ export async function startConmon(o: ConmonOptions, onAttachReady?: () => Promis
     ...(withAttach ? { _OCI_ATTACHPIPE: '5' } : {}),
   };
   if (process.env.XDG_RUNTIME_DIR) env.XDG_RUNTIME_DIR = process.env.XDG_RUNTIME_DIR;
-  // conmon writes its `oom` marker into its working directory: keep it in the bundle.
-  const child: ChildProcess = spawn(conmon, conmonArgs(o), { stdio, env, detached: true, cwd: o.bundleDir });
+  let child: SpawnedProcess;
+  try {
+    // conmon writes its `oom` marker into its working directory: keep it in the bundle.
+    child = await spawnProcess(conmon, conmonArgs(o), { stdio, env, detached: true, cwd: o.bundleDir });
+  } catch (err) {
+    throw new SystemError(`cannot run conmon: ${errorMessage(err)}`, { cause: err });
+  }
   let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => (stderr += d));
-  const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(new SystemError(`cannot run conmon: ${e.message}`, { cause: e }))));
-  spawnError.catch(() => undefined);
-
-  const syncStream = child.stdio[3] as Readable;
-  const startStream = child.stdio[4] as Writable;
-  const sync = new SyncReader(syncStream, () => stderr.trim() || `exit code ${child.exitCode ?? 'unknown'}`);
+  let exitCode: number | null = null;
+  void child.exited.then((s) => (exitCode = s.code));
+  const [, , stderrStream, syncStream, startStream, attachStream] = child.stdio;
+  stderrStream!.setEncoding('utf8');
+  stderrStream!.on('data', (d: string) => (stderr += d));
+  const sync = new SyncReader(syncStream!, () => stderr.trim() || `exit code ${exitCode ?? 'unknown'}`);
   const detach = () => {
-    for (const s of child.stdio) {
-      if (s && 'destroy' in s) (s as Readable).destroy();
-    }
+    for (const s of child.stdio) s?.destroy();
     child.unref();
   };
 
   try {
-    startStream.write('0');
+    startStream!.write('0');
     if (withAttach) {
-      const pipes = child.stdio as unknown as (Readable | null)[];
-      const attachSync = new SyncReader(pipes[5] as Readable, () => stderr.trim());
-      const ready = await Promise.race([attachSync.next(), spawnError]);
+      const attachSync = new SyncReader(attachStream!, () => stderr.trim());
+      const ready = await attachSync.next();
       if (ready.data < 0) throw new SystemError(`conmon: ${ready.message ?? 'attach failed'}`);
       if (onAttachReady) await onAttachReady();
-      startStream.write('0');
+      startStream!.write('0');
     }
-    const created = await Promise.race([sync.next(), spawnError]);
+    const created = await sync.next();
     if (created.data <= 0) {
-      throw new SystemError((created.message ?? 'the OCI runtime failed').trim().replace(/^.*msg="?([^"]*)"?$/s, '$1'));
+      throw new SystemError(dockerRuntimeMessage((created.message ?? 'the OCI runtime failed').trim().replace(/^.*msg="?([^"]*)"?$/s, '$1'), o.executable));
     }
     let execExit: Promise<number> | undefined;
     return {

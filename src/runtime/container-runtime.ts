@@ -41,7 +41,7 @@ export type { AttachStream } from './attach.js';
 export type { ExitInfo } from './exit-watcher.js';
 
 export interface ConmonRuntimeOptions extends RuntimeLayout {
-  /** Default runtime of containers; crun is used only where this host allows it. Default runc. */
+  /** Default runtime of containers (default: crun where this host can run it, else runc). */
   runtime?: RuntimeName;
   conmonPath?: string;
   /** conmon's --log-size-max in bytes (default: unlimited). */
@@ -182,7 +182,7 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   static async open(opts: ConmonRuntimeOptions): Promise<ConmonRuntime> {
-    const sel = await selectRuntime(opts.runtime ?? 'runc');
+    const sel = await selectRuntime(opts.runtime);
     const root = path.join(runtimeRoot(opts), sel.name);
     await Promise.all([mkdir(root, { recursive: true }), mkdir(opts.bundleRoot, { recursive: true })]);
     return new ConmonRuntime(opts, new OciRuntime({ path: sel.path, name: sel.name, root }));
@@ -256,6 +256,7 @@ export class ConmonRuntime implements ContainerRuntime {
         containerId: o.id,
         uuid: o.id,
         name: o.name,
+        executable: spec.process.args?.[0],
         runtimePath: oci.path,
         runtimeArgs: oci.globalArgs(),
         bundleDir: p.bundleDir,
@@ -435,6 +436,7 @@ export class ConmonRuntime implements ContainerRuntime {
           conmonPath: this.opts.conmonPath,
           containerId: id,
           uuid: o.execId,
+          executable: o.cmd[0],
           runtimePath: oci.path,
           runtimeArgs: oci.globalArgs(),
           bundleDir: ep.bundleDir,

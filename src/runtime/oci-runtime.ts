@@ -4,18 +4,19 @@
  * the container's stdio; `runToExit` is for processes nobody attaches to later. `--root` is
  * per berthd instance so two daemons never share state.
  *
- * Choosing the binary: runc by default. crun is used only when asked for and the host's
- * cgroup layout allows it: crun 1.8 refuses hybrid hosts (v1 controllers plus a v2
- * `unified` mount) whose v2 hierarchy still holds a controller, so on hybrid hosts crun is
- * probed once with a throwaway container and the answer is cached; falling back to runc
- * logs why.
+ * Choosing the binary: crun where the host can run it, else runc; a daemon option or a
+ * container's `--runtime` may name either. crun creates a container in well under runc's
+ * time: no Go runtime to start, and a compiled seccomp filter it can load (seccomp-cache.ts).
+ * crun 1.8 refuses hybrid hosts (v1 controllers plus a v2 `unified` mount) whose v2
+ * hierarchy still holds a controller, so on hybrid hosts crun is probed once with a
+ * throwaway container and the answer is cached. When crun was named and cannot run, the
+ * fallback to runc is logged as a warning.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { findBinary, runCaptured, spawnProcess } from '../sys/spawn.js';
 import { log } from '../util/log.js';
 import { NotFoundError, SystemError } from '../util/errors.js';
 import type { OciResources } from './spec/oci-types.js';
@@ -48,26 +49,16 @@ export interface OciRuntimeOptions {
   root: string;
 }
 
-const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-export function findBinary(name: string): string | undefined {
-  for (const dir of SEARCH_PATH) {
-    const p = `${dir}/${name}`;
-    if (existsSync(p)) return p;
-  }
-  return undefined;
+interface RunFailure extends Error {
+  stderr: string;
 }
 
-function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        const e = err as NodeJS.ErrnoException & { stderr?: string };
-        e.stderr = stderr;
-        reject(e);
-      } else resolve({ stdout, stderr });
-    });
-  });
+async function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const r = await runCaptured(file, args);
+  if (r.code === 0) return r;
+  const e = new Error(`${file} ${args.join(' ')}: exit ${r.code ?? r.signal}`) as RunFailure;
+  e.stderr = r.stderr;
+  throw e;
 }
 
 /** runc prints JSON log lines or plain text on failure; keep the human part. */
@@ -106,7 +97,9 @@ export class OciRuntime {
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr ?? '';
       const msg = runtimeMessage(stderr) || (err as Error).message;
-      if (/does not exist|not exist|container not found/i.test(msg)) {
+      // runc says the container does not exist; crun cannot open its state (`<root>/<id>/status`).
+      const stateMissing = id !== '' && msg.includes(path.join(this.root, id)) && /No such file or directory/.test(msg);
+      if (stateMissing || /does not exist|not exist|container not found/i.test(msg)) {
         throw new NotFoundError(`No such container: ${id}`, { cause: err });
       }
       throw new SystemError(`${this.name} ${args[0]} ${id}: ${msg}`, { cause: err });
@@ -168,13 +161,15 @@ export class OciRuntime {
    */
   async runToExit(id: string, bundleDir: string, io: { stdout: Writable; stderr: Writable }): Promise<number> {
     const logFile = path.join(bundleDir, 'runtime.log');
-    const child = spawn(this.path, [...this.globalArgs(), '--log', logFile, '--log-format', 'json', 'run', '--bundle', bundleDir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pipe(io.stdout, { end: false });
-    child.stderr.pipe(io.stderr, { end: false });
-    const code = await new Promise<number>((resolve, reject) => {
-      child.once('error', (err) => reject(new SystemError(`cannot run ${this.name}: ${err.message}`, { cause: err })));
-      child.once('close', (status, sig) => resolve(status ?? 128 + (sig ? (os.constants.signals[sig] ?? 0) : 0)));
+    const args = [...this.globalArgs(), '--log', logFile, '--log-format', 'json', 'run', '--bundle', bundleDir, id];
+    const child = await spawnProcess(this.path, args, { stdio: ['ignore', 'pipe', 'pipe'] }).catch((err: unknown) => {
+      throw new SystemError(`cannot run ${this.name}: ${(err as Error).message}`, { cause: err });
     });
+    child.stdio[1]!.pipe(io.stdout, { end: false });
+    child.stdio[2]!.pipe(io.stderr, { end: false });
+    const drained = Promise.all([1, 2].map((fd) => new Promise((done) => child.stdio[fd]!.once('close', done))));
+    const [status] = await Promise.all([child.exited, drained]);
+    const code = status.code ?? 128 + (status.signal ? (os.constants.signals[status.signal] ?? 0) : 0);
     const failure = (await readFile(logFile, 'utf8').catch(() => ''))
       .split('\n')
       .map((line) => {
@@ -247,15 +242,20 @@ export function crunUnusableReason(crunPath: string): Promise<string | undefined
   return crunVerdict;
 }
 
-/** `quiet`: the caller reports a fallback itself (it is an error for a container that asked for crun). */
-export async function selectRuntime(preferred: RuntimeName = 'runc', opts: { quiet?: boolean } = {}): Promise<RuntimeSelection> {
+/**
+ * The runtime to use when `preferred` is asked for; undefined means the best this host can
+ * run. `quiet`: the caller reports a fallback itself (it is an error for a container that
+ * asked for crun).
+ */
+export async function selectRuntime(preferred?: RuntimeName, opts: { quiet?: boolean } = {}): Promise<RuntimeSelection> {
   const runc = findBinary('runc');
-  if (preferred === 'crun') {
+  if (preferred !== 'runc') {
     const crun = findBinary('crun');
     const reason = crun ? await crunUnusableReason(crun) : 'crun is not installed';
     if (crun && !reason) return { name: 'crun', path: crun };
     if (!runc) throw new SystemError(`no usable OCI runtime: ${reason}; runc is not installed`);
-    if (!opts.quiet) log.warn('falling back to runc', { reason });
+    if (preferred === 'crun' && !opts.quiet) log.warn('falling back to runc', { reason });
+    else if (!opts.quiet) log.info('containers run on runc', { reason });
     return { name: 'runc', path: runc, fallbackReason: reason };
   }
   if (!runc) throw new SystemError('runc is not installed');

@@ -4,8 +4,8 @@
  * Commands inside a network namespace run as `nsenter --net=PATH ip ...` because `ip -n` only
  * knows names under /run/netns, and our namespaces live under the daemon's exec root.
  */
-import { spawn } from 'node:child_process';
 import { SystemError } from '../util/errors.js';
+import { findBinary, runCaptured, SpawnError } from './spawn.js';
 
 export interface RunOptions {
   /** Written to the process's stdin (for -batch and iptables-restore). */
@@ -23,26 +23,20 @@ export interface RunResult {
  * Runs one system tool and collects its output; a non-zero exit becomes a SystemError that
  * names the command and repeats its stderr. Shared by the sys/ network adapters.
  */
-export function runTool(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+export async function runTool(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const argv = opts.netns ? ['nsenter', `--net=${opts.netns}`, '--', cmd, ...args] : [cmd, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'ENOENT' ? `${argv[0]} is not installed` : err.message;
-      reject(new SystemError(`${argv.join(' ')}: ${why}`, { cause: err }));
-    });
-    child.on('close', (code, signal) => {
-      if (code === 0) return resolve({ stdout, stderr });
-      const shown = opts.input ? `${argv.join(' ')} <<${JSON.stringify(opts.input.slice(0, 2000))}` : argv.join(' ');
-      reject(new SystemError(`${shown}: ${(stderr || `exit ${code ?? signal}`).trim()}`));
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
-  });
+  const file = findBinary(argv[0]!);
+  if (!file) throw new SystemError(`${argv.join(' ')}: ${argv[0]} is not installed`);
+  let r;
+  try {
+    r = await runCaptured(file, argv.slice(1), { input: opts.input });
+  } catch (err) {
+    const why = err instanceof SpawnError && err.code === 'ENOENT' ? `${argv[0]} is not installed` : (err as Error).message;
+    throw new SystemError(`${argv.join(' ')}: ${why}`, { cause: err });
+  }
+  if (r.code === 0) return r;
+  const shown = opts.input ? `${argv.join(' ')} <<${JSON.stringify(opts.input.slice(0, 2000))}` : argv.join(' ');
+  throw new SystemError(`${shown}: ${(r.stderr || `exit ${r.code ?? r.signal}`).trim()}`);
 }
 
 export interface IpLink {

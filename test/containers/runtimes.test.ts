@@ -1,8 +1,8 @@
 /**
- * Choosing the OCI runtime with the docker CLI: `--runtime crun` next to the default runc
+ * Choosing the OCI runtime with the docker CLI: `--runtime runc` next to the default crun
  * in one berthd, the name pinned at create, unknown names refused, crun's failures mapped to
  * the exit codes Docker gives, its compiled seccomp filters reused only for the same
- * profile, and a crun container surviving `kill -9` of berthd.
+ * profile, and containers on both runtimes surviving `kill -9` of berthd.
  *
  * crun needs a host whose cgroup v2 hierarchy holds no controller when v1 is mounted too:
  * scripts/install-system-deps.sh sees to that, so crun must work here.
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SECCOMP_BPF_ANNOTATION } from '../../src/runtime/seccomp-cache.js';
-import type { TestDaemon } from '../helpers/daemon.js';
+import { startDaemonWithBusybox, type TestDaemon } from '../helpers/daemon.js';
 import { containerDaemon, docker, dockerOk } from './helpers.js';
 
 let d: TestDaemon;
@@ -30,24 +30,38 @@ after(async () => {
 
 const bundleConfig = (id: string) => JSON.parse(readFileSync(join(d.execRoot, 'bundles', id, 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
 
-test('runc unless asked; --runtime crun runs the container with crun; the name stays with the container', async () => {
-  assert.equal((await dockerOk(d, ['info', '--format', '{{.DefaultRuntime}}'])).trim(), 'runc');
-  const id = (await dockerOk(d, ['run', '-d', '--runtime', 'crun', 'busybox', 'sleep', '300'])).trim();
-  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.HostConfig.Runtime}}', id])).trim(), 'crun');
-  assert.equal(existsSync(join(d.execRoot, 'runtime', 'runtime', 'crun', id, 'status')), true, 'crun state of the container');
-  const plain = (await dockerOk(d, ['create', 'busybox', 'true'])).trim();
-  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.HostConfig.Runtime}}', plain])).trim(), 'runc');
+test('crun unless asked; --runtime runc runs the container with runc; the name stays with the container', async () => {
+  assert.equal((await dockerOk(d, ['info', '--format', '{{.DefaultRuntime}}'])).trim(), 'crun');
+  const onCrun = (await dockerOk(d, ['run', '-d', 'busybox', 'sleep', '300'])).trim();
+  const onRunc = (await dockerOk(d, ['run', '-d', '--runtime', 'runc', 'busybox', 'sleep', '300'])).trim();
+  for (const [id, runtime] of [[onCrun, 'crun'], [onRunc, 'runc']] as const) {
+    assert.equal((await dockerOk(d, ['inspect', '-f', '{{.HostConfig.Runtime}}', id])).trim(), runtime);
+    const stateFile = runtime === 'runc' ? 'state.json' : 'status';
+    assert.equal(existsSync(join(d.execRoot, 'runtime', 'runtime', runtime, id, stateFile)), true, `${runtime} state of the container`);
 
-  // The verbs go to the container's own runtime.
-  assert.equal(await dockerOk(d, ['exec', id, 'echo', 'in crun']), 'in crun\n');
-  await dockerOk(d, ['update', '--memory', '48m', '--memory-swap', '96m', id]);
-  assert.equal((await dockerOk(d, ['exec', id, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'])).trim(), String(48 << 20));
-  await dockerOk(d, ['pause', id]);
-  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Status}}', id])).trim(), 'paused');
-  await dockerOk(d, ['unpause', id]);
-  assert.match(await dockerOk(d, ['top', id]), /sleep 300/);
-  await dockerOk(d, ['rm', '-f', id, plain]);
-  assert.equal(existsSync(join(d.execRoot, 'runtime', 'runtime', 'crun', id)), false);
+    // The verbs go to the container's own runtime.
+    assert.equal(await dockerOk(d, ['exec', id, 'echo', `in ${runtime}`]), `in ${runtime}\n`);
+    await dockerOk(d, ['update', '--memory', '48m', '--memory-swap', '96m', id]);
+    assert.equal((await dockerOk(d, ['exec', id, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'])).trim(), String(48 << 20));
+    await dockerOk(d, ['pause', id]);
+    assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Status}}', id])).trim(), 'paused');
+    await dockerOk(d, ['unpause', id]);
+    assert.match(await dockerOk(d, ['top', id]), /sleep 300/);
+    await dockerOk(d, ['rm', '-f', id]);
+    assert.equal(existsSync(join(d.execRoot, 'runtime', 'runtime', runtime, id)), false, `rm removed the ${runtime} state`);
+  }
+});
+
+test('--default-runtime runc puts new containers on runc', async () => {
+  const rd = await startDaemonWithBusybox({ extraArgs: ['--default-runtime', 'runc'] });
+  try {
+    assert.equal((await dockerOk(rd, ['info', '--format', '{{.DefaultRuntime}}'])).trim(), 'runc');
+    const id = (await dockerOk(rd, ['create', 'busybox', 'true'])).trim();
+    assert.equal((await dockerOk(rd, ['inspect', '-f', '{{.HostConfig.Runtime}}', id])).trim(), 'runc');
+    assert.equal(await dockerOk(rd, ['run', '--rm', 'busybox', 'echo', 'on runc']), 'on runc\n');
+  } finally {
+    await rd.stop();
+  }
 });
 
 test('an unknown runtime is refused at create and nothing is made', async () => {
@@ -58,14 +72,25 @@ test('an unknown runtime is refused at create and nothing is made', async () => 
   assert.equal((await dockerOk(d, ['ps', '-aq'])).trim(), before);
 });
 
-test('under crun too, a command that cannot start exits 127 (not found) or 126 (not executable)', async () => {
-  const missing = await docker(d, ['run', '--rm', '--runtime', 'crun', 'busybox', 'nosuchcmd']);
-  assert.equal(missing.code, 127, missing.stderr);
-  assert.match(missing.stderr, /no such file or directory/);
-  const notExec = await docker(d, ['run', '--rm', '--runtime', 'crun', 'busybox', '/etc/passwd']);
-  assert.equal(notExec.code, 126, notExec.stderr);
-  assert.match(notExec.stderr, /permission denied/);
-  assert.equal((await docker(d, ['run', '--rm', '--runtime', 'crun', 'busybox', 'sh', '-c', 'exit 7'])).code, 7);
+test('on either runtime, a command that cannot start exits 127 (not found) or 126 (not executable), in Docker\'s words', async () => {
+  const cases = [
+    { cmd: 'nosuchcmd', code: 127, says: 'exec: "nosuchcmd": executable file not found in $PATH' },
+    { cmd: '/nonexistent', code: 127, says: 'exec: "/nonexistent": stat /nonexistent: no such file or directory' },
+    { cmd: '/etc/passwd', code: 126, says: 'exec: "/etc/passwd": permission denied' },
+  ];
+  for (const runtime of ['crun', 'runc']) {
+    const keeper = (await dockerOk(d, ['run', '-d', '--runtime', runtime, 'busybox', 'sleep', '300'])).trim();
+    for (const c of cases) {
+      const r = await docker(d, ['run', '--rm', '--runtime', runtime, 'busybox', c.cmd]);
+      assert.equal(r.code, c.code, `${runtime} run ${c.cmd}: ${r.stderr}`);
+      assert.ok(r.stderr.includes(c.says), `${runtime} run ${c.cmd}: ${r.stderr}`);
+      const e = await docker(d, ['exec', keeper, c.cmd]);
+      assert.equal(e.code, c.code, `${runtime} exec ${c.cmd}: ${e.stdout}${e.stderr}`);
+      assert.ok(`${e.stdout}${e.stderr}`.includes(c.says), `${runtime} exec ${c.cmd}: ${e.stdout}${e.stderr}`);
+    }
+    assert.equal((await docker(d, ['run', '--rm', '--runtime', runtime, 'busybox', 'sh', '-c', 'exit 7'])).code, 7);
+    await dockerOk(d, ['rm', '-f', keeper]);
+  }
 });
 
 test('a compiled seccomp filter is reused for the same profile only', async () => {
@@ -102,15 +127,21 @@ test('a compiled seccomp filter is reused for the same profile only', async () =
   await dockerOk(d, ['rm', '-f', first, second]);
 });
 
-test('a crun container survives kill -9 of berthd: same process, exec works, stop is recorded', async () => {
-  const id = (await dockerOk(d, ['run', '-d', '--runtime', 'crun', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'])).trim();
-  const pid = (await dockerOk(d, ['inspect', '-f', '{{.State.Pid}}', id])).trim();
+test('containers on either runtime survive kill -9 of berthd: same process, exec works, stop is recorded', async () => {
+  const ids = new Map<string, string>();
+  for (const runtime of ['crun', 'runc']) {
+    ids.set(runtime, (await dockerOk(d, ['run', '-d', '--runtime', runtime, 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'])).trim());
+  }
+  const pids = new Map<string, string>();
+  for (const [runtime, id] of ids) pids.set(runtime, (await dockerOk(d, ['inspect', '-f', '{{.State.Pid}}', id])).trim());
   await d.kill9();
   await d.restart();
-  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Pid}} {{.State.Running}}', id])).trim(), `${pid} true`);
-  assert.equal(await dockerOk(d, ['exec', id, 'echo', 'back']), 'back\n');
-  await dockerOk(d, ['stop', '-t', '5', id]);
-  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.ExitCode}}', id])).trim(), '0');
-  await dockerOk(d, ['rm', id]);
-  assert.equal(existsSync(join(d.execRoot, 'runtime', 'runtime', 'crun', id)), false);
+  for (const [runtime, id] of ids) {
+    assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Pid}} {{.State.Running}}', id])).trim(), `${pids.get(runtime)} true`, runtime);
+    assert.equal(await dockerOk(d, ['exec', id, 'echo', 'back']), 'back\n');
+    await dockerOk(d, ['stop', '-t', '5', id]);
+    assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.ExitCode}}', id])).trim(), '0');
+    await dockerOk(d, ['rm', id]);
+    assert.equal(existsSync(join(d.execRoot, 'runtime', 'runtime', runtime, id)), false, `rm removed the ${runtime} state`);
+  }
 });

@@ -47,7 +47,7 @@ export interface CreateTestOptions {
 
 let counter = 0;
 
-/** `runtime`: the runtime's default runtime (runc unless given). */
+/** `runtime`: the runtime's default runtime (unless given, crun where it can run, else runc). */
 export async function setupEnv(opts: { runtime?: RuntimeName } = {}): Promise<TestEnv> {
   ensureFixtures();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-rt-'));

@@ -15,16 +15,18 @@ import { selectRuntime } from '../../src/runtime/oci-runtime.js';
 import { detectCgroupMode } from '../../src/runtime/spec/host-info.js';
 import { setupEnv, type TestEnv } from './helpers.js';
 
-test('runc by default; crun only where the host allows it, else a logged fallback', async () => {
-  assert.equal((await selectRuntime()).name, 'runc');
-  const crun = await selectRuntime('crun');
+test('crun where the host allows it, else runc and the reason; runc when asked for', async () => {
+  assert.equal((await selectRuntime('runc')).name, 'runc');
   // crun refuses a hybrid host whose v2 hierarchy holds a controller (install-system-deps.sh binds them to v1).
   const v2Controllers = detectCgroupMode() === 'hybrid' ? readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim() : '';
-  if (v2Controllers) {
-    assert.equal(crun.name, 'runc');
-    assert.match(crun.fallbackReason ?? '', /hybrid.*cgroupfs-mount/s);
-  } else {
-    assert.equal(crun.name, 'crun');
+  for (const preferred of [undefined, 'crun'] as const) {
+    const sel = await selectRuntime(preferred);
+    if (v2Controllers) {
+      assert.equal(sel.name, 'runc');
+      assert.match(sel.fallbackReason ?? '', /hybrid.*cgroupfs-mount/s);
+    } else {
+      assert.equal(sel.name, 'crun', `selectRuntime(${preferred})`);
+    }
   }
 });
 

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import type { ContainerService } from '../../engine/containers/service.js';
 import { ExecManager, type ExecConfig } from '../../engine/containers/exec.js';
+import { dockerRuntimeMessage } from '../../runtime/runtime-errors.js';
 import { InvalidParameterError, errorMessage } from '../../util/errors.js';
 import { queryInt, readJSON, sendEmpty, sendJSON } from '../http.js';
 import type { ApiRouter } from '../router.js';
@@ -105,7 +106,5 @@ export function registerExecRoutes(router: ApiRouter, containers: ContainerServi
 
 /** runc's error without its logrus wrapping (`time=... level=error msg="..."`). */
 function runtimeMessage(err: unknown): string {
-  const m = errorMessage(err);
-  const inner = /msg="((?:[^"\\]|\\.)*)"/.exec(m);
-  return inner ? inner[1]!.replace(/\\"/g, '"') : m;
+  return dockerRuntimeMessage(errorMessage(err));
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ContainerCreateRequest, HostConfig } from '../../api/types/container.js';
 import type { AttachStream, ConmonRuntime, CreateOptions, ExitInfo } from '../../runtime/container-runtime.js';
 import { isRuntimeName } from '../../runtime/oci-runtime.js';
+import { dockerRuntimeMessage } from '../../runtime/runtime-errors.js';
 import { generateSpec } from '../../runtime/spec/generate.js';
 import { detectHostInfo } from '../../runtime/spec/host-info.js';
 import { readUserDatabase, type UserDatabase } from '../../runtime/spec/user.js';
@@ -555,12 +556,15 @@ export class ContainerService {
       cur.state = { ...cur.state, Status: 'removing' };
       this.store.save(cur);
       await this.cleanupAfterExit(cur);
-      await this.deps.snapshots.remove(cur.snapshotKey).catch((err: unknown) => {
-        if (!(err instanceof NotFoundError)) throw err;
-      });
-      await this.deps.onRemove?.(cur, { volumes: opts.volumes === true });
+      // Its layer, its volumes and its directory (config, logs) are apart: let go of them at once.
+      await Promise.all([
+        this.deps.snapshots.remove(cur.snapshotKey).catch((err: unknown) => {
+          if (!(err instanceof NotFoundError)) throw err;
+        }),
+        this.deps.onRemove?.(cur, { volumes: opts.volumes === true }),
+        rm(this.containerDir(cur.id), { recursive: true, force: true }),
+      ]);
       this.deps.networking.forget?.(cur);
-      await rm(this.containerDir(cur.id), { recursive: true, force: true });
       this.store.delete(cur.id);
       this.cleanedUp.delete(cur.id);
       this.backoff.forget(cur.id);
@@ -689,11 +693,7 @@ function exitCodeFor(err: unknown): number {
 }
 
 function startError(err: unknown): Error {
-  // runc logs in logfmt: keep only its msg="..." part. crun writes errno texts the C way
-  // ("No such file or directory"); the docker CLI picks 126/127 by Go's lower-case ones.
-  const m = errorMessage(err)
-    .replace(/time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"/g, (_, msg: string) => msg.replace(/\\"/g, '"'))
-    .replace(/No such file or directory|Permission denied/g, (text) => text.toLowerCase());
+  const m = dockerRuntimeMessage(errorMessage(err));
   if (/executable file not found|no such file or directory|permission denied/i.test(m)) {
     return new SystemError(`failed to create task for container: failed to create shim task: OCI runtime create failed: ${m}: unknown`, { cause: err });
   }
