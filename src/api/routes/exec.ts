@@ -84,7 +84,7 @@ export function registerExecRoutes(router: ApiRouter, containers: ContainerServi
         },
       });
     } catch (err) {
-      await outputSink(client.output, { tty })(STDOUT, Buffer.from(`OCI runtime exec failed: ${runtimeMessage(err)}: unknown\r\n`)).catch(() => undefined);
+      await outputSink(client.output, { tty })(STDOUT, Buffer.from(`OCI runtime exec failed: ${dockerRuntimeMessage(errorMessage(err))}: unknown\r\n`)).catch(() => undefined);
       client.end();
     }
   });
@@ -102,9 +102,4 @@ export function registerExecRoutes(router: ApiRouter, containers: ContainerServi
   });
 
   return execs;
-}
-
-/** runc's error without its logrus wrapping (`time=... level=error msg="..."`). */
-function runtimeMessage(err: unknown): string {
-  return dockerRuntimeMessage(errorMessage(err));
 }
