@@ -13,7 +13,7 @@ import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { ApiRouter } from '../api/router.js';
 import { checkListenOptions, listen, type Listener } from '../api/server.js';
 import { errorMessage } from '../util/errors.js';
-import { createLogger, setLogLevel } from '../util/log.js';
+import { createLogger, setLogLevel, type Logger } from '../util/log.js';
 import { daemonCommand, resolveConfig, type DaemonConfig } from './config.js';
 import { Engine } from './engine.js';
 import { DirectoryLock } from './lock.js';
@@ -94,6 +94,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const log = createLogger();
   log.info('berthd started', { pid: process.pid, dataRoot: daemon.engine.config.dataRoot });
+  reportFailuresNobodyCaught(log);
   const shutdown = (signal: string) => {
     log.info('shutting down', { signal });
     const force = setTimeout(() => process.exit(1), 15_000);
@@ -108,4 +109,19 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * Failures that escaped every handler, in the log's own format. A promise nobody awaited has
+ * lost its task or request, not berthd's state: it is logged and berthd serves on, since its
+ * death would take the API from every container. A thrown exception may have left a handler
+ * half done: it is logged and berthd exits, as Node would (the containers live on).
+ */
+function reportFailuresNobodyCaught(log: Logger): void {
+  const fields = (err: unknown) => ({ err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });
+  process.on('unhandledRejection', (reason) => log.error('unhandled rejection', fields(reason)));
+  process.on('uncaughtException', (err) => {
+    log.error('uncaught exception', fields(err));
+    process.exit(1);
+  });
 }

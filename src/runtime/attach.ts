@@ -101,16 +101,18 @@ export async function attach(opts: AttachOptions): Promise<AttachStream> {
   let finished = false;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
-  const finish = (err?: Error) => {
+  // Once conmon hangs up (the process is gone) or the socket fails, the output has ended and
+  // nothing more can reach stdin: the socket is let go. The addon neither closes a socket that
+  // was only read to its end nor opens it close-on-exec, so a kept one is an fd for good, and
+  // every program berthd starts inherits it. A failed socket ends the output like a hang-up:
+  // the exit code says how the process ended, and readers without an 'error' listener (a
+  // health probe) must not bring berthd down.
+  const finish = () => {
     if (finished) return;
     finished = true;
-    if (err) {
-      stdout.destroy(err);
-      stderr.destroy(err);
-    } else {
-      stdout.end();
-      stderr.end();
-    }
+    socket.destroy(); // a second call does nothing
+    stdout.end();
+    stderr.end();
     resolveClosed();
   };
 
@@ -120,9 +122,9 @@ export async function attach(opts: AttachOptions): Promise<AttachStream> {
     if (buf[0] === STDOUT_PIPE) stdout.write(payload);
     else if (buf[0] === STDERR_PIPE) stderr.write(payload);
   });
-  socket.on('end', () => finish());
-  socket.on('close', () => finish());
-  socket.on('error', (err: Error) => finish(err));
+  socket.on('end', finish);
+  socket.on('close', finish);
+  socket.on('error', finish);
 
   let stdinClosed = false;
   const closeStdin = () => {
@@ -158,10 +160,7 @@ export async function attach(opts: AttachOptions): Promise<AttachStream> {
     stdin,
     closeStdin,
     resize: (h, w) => resizeTerminal(opts.ctlFifo, h, w),
-    close: () => {
-      if (!finished) socket.destroy();
-      finish();
-    },
+    close: finish,
     closed,
   };
 }

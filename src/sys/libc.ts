@@ -34,6 +34,11 @@ export interface PosixSpawnOptions {
   cwd?: string;
   /** A new session (setsid), as Node's `detached`. */
   setsid?: boolean;
+  /**
+   * Close every fd from this one up in the child, after `fileActions`: also those a native
+   * addon opened without close-on-exec. Needs glibc 2.34; older ones skip it.
+   */
+  closeFrom?: number;
 }
 
 export class LibcError extends Error {
@@ -118,6 +123,16 @@ const ATTR_SIZE = 512;
 const SIGSET_SIZE = 128;
 
 type Koffi = typeof import('koffi');
+
+/** A function the running glibc may be too old to have. */
+function optionalFunc(lib: ReturnType<Koffi['load']>, signature: string): ReturnType<ReturnType<Koffi['load']>['func']> | undefined {
+  try {
+    return lib.func(signature);
+  } catch {
+    return undefined;
+  }
+}
+
 type SpawnCalls = Pick<Libc, 'posixSpawn' | 'socketpair' | 'close' | 'reap'>;
 
 function loadSpawn(lib: ReturnType<Koffi['load']>, koffi: Koffi, check: (call: string, rc: number) => void): SpawnCalls {
@@ -138,6 +153,7 @@ function loadSpawn(lib: ReturnType<Koffi['load']>, koffi: Koffi, check: (call: s
   const socketpair = lib.func('int socketpair(int domain, int type, int protocol, int *fds)');
   const close = lib.func('int close(int fd)');
   const waitpid = lib.func('int waitpid(int pid, _Out_ int *status, int options)');
+  const addCloseFrom = optionalFunc(lib, 'int posix_spawn_file_actions_addclosefrom_np(void *actions, int from)');
 
   // The child starts with every signal at its default and none blocked, as after Node's
   // spawn: berthd ignores SIGPIPE, and ignored signals would otherwise stay ignored.
@@ -162,6 +178,7 @@ function loadSpawn(lib: ReturnType<Koffi['load']>, koffi: Koffi, check: (call: s
           else if ('open' in a) must('posix_spawn_file_actions_addopen', addOpen(actions, a.fd, a.open, O_RDWR, 0) as number);
           else must('posix_spawn_file_actions_addclose', addClose(actions, a.close) as number);
         }
+        if (opts.closeFrom !== undefined && addCloseFrom) must('posix_spawn_file_actions_addclosefrom_np', addCloseFrom(actions, opts.closeFrom) as number);
         if (opts.cwd) must('posix_spawn_file_actions_addchdir_np', addChdir(actions, opts.cwd) as number);
         must('posix_spawnattr_setsigdefault', setSigDefault(attr, allSignals) as number);
         must('posix_spawnattr_setsigmask', setSigMask(attr, noSignals) as number);

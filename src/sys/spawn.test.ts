@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { SeqpacketServer } from 'node-unix-socket';
 import { libc } from './libc.js';
 import { findBinary, runCaptured, spawnProcess, SpawnError } from './spawn.js';
 
@@ -80,19 +81,28 @@ describe('spawnProcess / runCaptured', () => {
   });
 
   it('gives the child pipes on fds beyond 2, /dev/null for ignored ones, and no other fd of ours', async () => {
-    const fdsBefore = readdirSync('/proc/self/fd').length;
-    const child = await spawnProcess(sh, ['-c', 'read line <&4; echo "got $line" >&3; cat; ls /proc/$$/fd'], { stdio: ['ignore', 'pipe', 'ignore', 'pipe', 'pipe'] });
-    const out = readAll(child.stdio[1]!);
-    const three = readAll(child.stdio[3]!);
-    child.stdio[4]!.end('ping\n');
-    const [status, stdout, fd3] = await Promise.all([child.exited, out, three]);
-    assert.deepEqual(status, { code: 0, signal: null });
-    assert.equal(fd3, 'got ping\n');
-    // `cat` read end of file at once from /dev/null; sh holds the five fds it was given, and
-    // only those fds of ours that any child inherits (opened without close-on-exec before us).
-    const expected = [0, 1, 2, 3, 4, ...inheritableFds().filter((fd) => fd > 4)];
-    assert.deepEqual(stdout.trim().split('\n').map(Number).sort((a, b) => a - b), expected.sort((a, b) => a - b));
-    assert.equal(readdirSync('/proc/self/fd').length, fdsBefore, 'the parent closed the child ends and the streams closed ours');
+    // The attach sockets' addon opens its sockets without close-on-exec: one is listening here.
+    const dir = mkdtempSync(join(tmpdir(), 'spawn-fds-'));
+    const server = new SeqpacketServer();
+    server.listen(join(dir, 'sock'));
+    try {
+      assert.ok(inheritableFds().some((fd) => fd > 4), 'the test holds an fd without close-on-exec');
+      const fdsBefore = readdirSync('/proc/self/fd').length;
+      const child = await spawnProcess(sh, ['-c', 'read line <&4; echo "got $line" >&3; cat; ls /proc/$$/fd'], { stdio: ['ignore', 'pipe', 'ignore', 'pipe', 'pipe'] });
+      const out = readAll(child.stdio[1]!);
+      const three = readAll(child.stdio[3]!);
+      child.stdio[4]!.end('ping\n');
+      const [status, stdout, fd3] = await Promise.all([child.exited, out, three]);
+      assert.deepEqual(status, { code: 0, signal: null });
+      assert.equal(fd3, 'got ping\n');
+      // `cat` read end of file at once from /dev/null; sh holds the five fds it was given and no
+      // other, not even one of ours opened without close-on-exec.
+      assert.deepEqual(stdout.trim().split('\n').map(Number).sort((a, b) => a - b), [0, 1, 2, 3, 4]);
+      assert.equal(readdirSync('/proc/self/fd').length, fdsBefore, 'the parent closed the child ends and the streams closed ours');
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('starts the child with default signal handling and, when detached, in a session of its own', async () => {

@@ -8,8 +8,9 @@
  *
  * What Node's spawn does besides, this module does too:
  * - stdio: each 'pipe' is one end of an AF_UNIX socketpair, as in Node, so one kind of pipe
- *   works in either direction; 'ignore' is /dev/null. Every other fd berthd holds is
- *   close-on-exec and stays behind.
+ *   works in either direction; 'ignore' is /dev/null. No other fd of berthd's reaches the
+ *   child: Node opens its own close-on-exec, and the child closes every fd above its stdio
+ *   before it execs, for those a native addon opened without (the attach sockets).
  * - reaping: libuv waits only for the pids it started itself. Ours are collected on SIGCHLD
  *   (and by a slow poll, in case one was missed) with waitpid(pid, WNOHANG), so none is left
  *   a zombie. A child keeps the event loop alive until it exits or is `unref`'d.
@@ -113,7 +114,7 @@ function posixSpawnProcess(c: Libc, file: string, args: string[], opts: SpawnOpt
     const env = Object.entries(opts.env ?? process.env)
       .filter((e): e is [string, string] => e[1] !== undefined)
       .map(([k, v]) => `${k}=${v}`);
-    const pid = c.posixSpawn(file, [file, ...args], env, { fileActions: stdioActions(opts.stdio, theirs), cwd: opts.cwd, setsid: opts.detached });
+    const pid = c.posixSpawn(file, [file, ...args], env, { fileActions: stdioActions(opts.stdio, theirs), closeFrom: opts.stdio.length, cwd: opts.cwd, setsid: opts.detached });
     const exited = new Promise<ExitStatus>((done) => waitFor(pid, done));
     return {
       pid,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { readdir, readlink } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import type { TestDaemon } from '../helpers/daemon.js';
-import { containerDaemon, docker, dockerOk } from './helpers.js';
+import { containerDaemon, docker, dockerOk, eventually } from './helpers.js';
 
 let d: TestDaemon;
 before(async () => {
@@ -61,4 +62,24 @@ test('exec into a stopped or paused container is refused', async () => {
   const r = await docker(d, ['exec', 'stopped', 'true']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /is not running/);
+});
+
+/** How many sockets berthd holds open. */
+async function socketsOfBerthd(): Promise<number> {
+  const dir = `/proc/${d.process.pid}/fd`;
+  const targets = await Promise.all((await readdir(dir)).map((fd) => readlink(`${dir}/${fd}`).catch(() => '')));
+  return targets.filter((t) => t.startsWith('socket:')).length;
+}
+
+test('finished execs and health probes leave no socket behind in berthd', async () => {
+  const before = await socketsOfBerthd();
+  for (let i = 0; i < 10; i++) assert.equal(await dockerOk(d, ['exec', 'ec', 'echo', String(i)]), `${i}\n`);
+  await dockerOk(d, ['run', '-d', '--name', 'probed', '--health-cmd', 'echo x >> /tmp/probes', '--health-interval', '100ms', 'busybox', 'sleep', '1000']);
+  const probes = async () => Number((await docker(d, ['exec', 'probed', 'cat', '/tmp/probes'])).stdout.split('\n').length - 1);
+  await eventually('ten health probes', async () => ((await probes()) >= 10 ? true : undefined));
+  await dockerOk(d, ['rm', '-f', 'probed']);
+  // Each session's attach socket is let go when conmon hangs up; the CLI's connections close too.
+  await eventually('berthd to hold no more sockets than before', async () => ((await socketsOfBerthd()) <= before ? true : undefined), 5000).catch(async () =>
+    assert.fail(`berthd holds ${await socketsOfBerthd()} sockets, ${before} before the execs`),
+  );
 });

@@ -62,12 +62,19 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
   const host = `unix://${socket}`;
   let output = '';
   let proc!: ChildProcess;
+  /** How berthd ended when nobody asked it to (a crash), for the failure message. */
+  let died: string | undefined;
+  let killing = false;
   const launch = async () => {
     const [cmd, ...args] = entryCommand('daemon');
+    killing = false;
     proc = spawn(cmd!, [...args, '-H', host, '--data-root', dataRoot, '--exec-root', execRoot, '--config-file', join(root, 'daemon.json'), ...(opts.extraArgs ?? [])], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    proc.once('exit', (code, signal) => {
+      if (!killing && (signal !== null || code !== 0)) died ??= `berthd died on its own (${signal ?? `exit code ${code}`}); the last of its output:\n${output.split('\n').slice(-40).join('\n')}`;
+    });
     await waitForPing(client, proc, () => output);
   };
   await import('node:fs/promises').then((fs) => fs.writeFile(join(root, 'daemon.json'), '{}'));
@@ -96,6 +103,7 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
     },
     dockerEnv: () => ({ ...process.env, DOCKER_HOST: host, DOCKER_CONFIG: join(root, 'docker-config'), DOCKER_CLI_HINTS: 'false' }),
     kill9: async () => {
+      killing = true;
       proc.kill('SIGKILL');
       await exited(proc);
     },
@@ -111,6 +119,7 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
       }
       client.close();
       if (proc.exitCode === null && proc.signalCode === null) {
+        killing = true;
         proc.kill('SIGTERM');
         const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
         await exited(proc);
@@ -123,9 +132,13 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
         await rm(root, { recursive: true, force: true }).catch((err: unknown) => {
           // Something of this daemon outlived it (a mount, most likely): say what it logged.
           const warnings = output.split('\n').filter((l) => /level=(warn|error)/.test(l) && !l.includes('msg="request failed"'));
-          throw new Error(`${(err as Error).message}\nberthd's warnings and errors:\n${warnings.join('\n') || '(none)'}`, { cause: err });
+          throw new Error(`${(err as Error).message}\nberthd's warnings and errors:\n${warnings.join('\n') || '(none)'}${died ? `\n${died}` : ''}`, { cause: err });
         });
       }
+      if (died) throw new Error(died);
+      // berthd lives on after a promise nobody awaited failed; a test must not.
+      const escaped = output.split('\n').filter((l) => l.includes('msg="unhandled rejection"'));
+      if (escaped.length > 0) throw new Error(`berthd logged failures nobody handled:\n${escaped.join('\n')}`);
     },
   };
 }

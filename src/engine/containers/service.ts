@@ -259,10 +259,7 @@ export class ContainerService {
       this.store.save(c);
       this.event(c, 'start');
       this.deps.log.debug('container started', { id: c.id.slice(0, 12), ...marks });
-      void exited.then(
-        (exit) => this.onExit(c.id, exit),
-        (err: unknown) => this.deps.log.error('lost track of container exit', { id: c.id, err: errorMessage(err) }),
-      );
+      this.followExit(c.id, exited);
     } catch (err) {
       this.failPendingAttaches(c.id, err);
       await this.deps.runtime.delete(c.id, { force: true }).catch(() => undefined);
@@ -276,6 +273,14 @@ export class ContainerService {
       }
       throw startError(err);
     }
+  }
+
+  /** Handles the exit once `exited` resolves; a failure on the way is logged, never left to float. */
+  private followExit(id: string, exited: Promise<ExitInfo>): void {
+    void exited.then(
+      (exit) => this.onExit(id, exit).catch((err: unknown) => this.deps.log.error('handling the container exit failed', { id, err: errorMessage(err) })),
+      (err: unknown) => this.deps.log.error('lost track of container exit', { id, err: errorMessage(err) }),
+    );
   }
 
   /** What happens when the container's process is gone: record, clean up, maybe restart. */
@@ -598,10 +603,7 @@ export class ContainerService {
         if (c.state.Running || c.state.Status === 'restarting') {
           const rec = await this.deps.runtime.recover(c.id);
           if (rec.status === 'running' || rec.status === 'paused') {
-            void this.deps.runtime.wait(c.id).then(
-              (exit) => this.onExit(c.id, exit),
-              (err: unknown) => this.deps.log.error('lost track of container exit', { id: c.id, err: errorMessage(err) }),
-            );
+            this.followExit(c.id, this.deps.runtime.wait(c.id));
             if (rec.status === 'paused' !== c.state.Paused) {
               c.state = { ...c.state, Paused: rec.status === 'paused', Status: rec.status };
               this.store.save(c);

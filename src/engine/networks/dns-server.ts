@@ -35,9 +35,12 @@ function forwardOnce(query: Buffer, upstream: string): Promise<Buffer | undefine
   const [host, port] = upstream.includes(':') ? [upstream.split(':')[0]!, Number(upstream.split(':')[1])] : [upstream, 53];
   return new Promise((resolve) => {
     const sock = dgram.createSocket('udp4');
+    let closed = false;
     const done = (reply?: Buffer) => {
       clearTimeout(timer);
-      sock.close();
+      // An error can follow the reply; closing twice would throw from an event handler.
+      if (!closed) sock.close();
+      closed = true;
       resolve(reply);
     };
     const timer = setTimeout(() => done(), FORWARD_TIMEOUT_MS);
@@ -73,7 +76,10 @@ export class EmbeddedDns {
     });
     udp.on('error', (err) => this.log.warn('dns udp error', { err: err.message }));
     udp.on('message', (msg, rinfo) => {
-      void this.answer(msg, rinfo.address).then((reply) => reply && udp.send(reply, rinfo.port, rinfo.address));
+      this.respond(msg, rinfo.address, (reply) => {
+        // A forwarded answer can come back after the network's removal closed the socket.
+        if (this.udp === udp) udp.send(reply, rinfo.port, rinfo.address);
+      });
     });
     this.udp = udp;
     const tcp = net.createServer((conn) => this.serveTcp(conn));
@@ -106,14 +112,21 @@ export class EmbeddedDns {
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + msg.length);
-        void this.answer(Buffer.from(msg), conn.remoteAddress?.replace(/^::ffff:/, '') ?? '').then((reply) => {
-          if (!reply || conn.destroyed) return;
+        this.respond(Buffer.from(msg), conn.remoteAddress?.replace(/^::ffff:/, '') ?? '', (reply) => {
+          if (conn.destroyed) return;
           const len = Buffer.alloc(2);
           len.writeUInt16BE(reply.length);
           conn.write(Buffer.concat([len, reply]));
         });
       }
     });
+  }
+
+  /** Answers one query through `send`; a query that cannot be answered gets no reply. */
+  private respond(raw: Buffer, clientIp: string, send: (reply: Buffer) => void): void {
+    this.answer(raw, clientIp)
+      .then((reply) => reply && send(reply))
+      .catch((err: unknown) => this.log.debug('dns query not answered', { client: clientIp, err: (err as Error).message }));
   }
 
   /**
