@@ -139,7 +139,7 @@ describe('save and load', () => {
 
   test('a save the client leaves half read ends quietly: berthd keeps serving and holds no blob open', async () => {
     await importBusybox(d.client, 'cutshort:latest');
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 20; i++) {
       const res = await d.client.call('GET', '/images/get', { query: { names: ['cutshort'] } });
       await new Promise<void>((resolve) => res.once('data', () => resolve()));
       res.destroy();

@@ -25,6 +25,7 @@ import { dirname, join, posix, resolve, sep } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { tarPack } from '../../util/tar-pack.js';
 import type { Cli } from '../cli.js';
 import { CliError } from '../errors.js';
 import { humanSize } from '../format/units.js';
@@ -232,7 +233,7 @@ interface PackOptions {
 
 /** Tars a host file or directory (entries named after its basename), streaming. Resolves to the file bytes packed. */
 export function packTar(source: string, o: PackOptions): { stream: Readable; done: Promise<number> } {
-  const pack = tar.pack();
+  const pack = tarPack();
   const [dir, base] = splitDirEntry(source, posix);
   let bytes = 0;
   const walk = async (abs: string, name: string): Promise<void> => {

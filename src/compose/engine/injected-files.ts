@@ -9,7 +9,7 @@
  * The data lives outside the service definition, so the service's config hash cannot see it
  * changing; `configHash` folds it in so that `up` recreates the container when it changes.
  */
-import * as tar from 'tar-stream';
+import { tarPack } from '../../util/tar-pack.js';
 import { hexOf, sha256 } from '../../util/digest.js';
 import { serviceConfigHash, type Project, type Service, type ServiceFileRef } from '../loader/index.js';
 import { fileTarget } from './container-spec.js';
@@ -94,7 +94,7 @@ export function configHash(project: Project, service: Service): string {
 
 /** A tar of the files, named relative to `/` (the daemon refuses absolute names). */
 export async function injectedFilesTar(files: InjectedFile[]): Promise<Buffer> {
-  const pack = tar.pack();
+  const pack = tarPack();
   const chunks: Buffer[] = [];
   const collected = new Promise<Buffer>((resolve, reject) => {
     pack.on('data', (c) => chunks.push(c as Buffer));

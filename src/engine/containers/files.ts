@@ -12,7 +12,8 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
+import { tarPack } from '../../util/tar-pack.js';
 import type { ContainerConfig } from '../../api/types/container.js';
 import { changes, diffUpperDir, type Change } from '../../store/layers/diff.js';
 import { unpackLayer } from '../../store/layers/unpack.js';
@@ -105,7 +106,7 @@ export interface PackOptions {
  * streamed as it is read. `onEnd` runs once the tar is finished or abandoned.
  */
 export function packPath(hostPath: string, rebase: string, onEnd: () => Promise<void>, opts: PackOptions = {}): Readable {
-  const pack = tar.pack();
+  const pack = tarPack();
   const mounts = opts.mounts ?? new Map<string, string>();
   const out = new PassThrough();
   /** The file being archived: a reader that goes away must not leave it open (it pins the mount). */

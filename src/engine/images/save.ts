@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+import { tarPack } from '../../util/tar-pack.js';
 import { hexOf, type Digest } from '../../util/digest.js';
 import { NotFoundError } from '../../util/errors.js';
 import type { ImageRecord } from './image-store.js';
@@ -53,7 +53,7 @@ export function resolveSaveNames(service: ImageService, names: string[]): SaveIt
  * written as stored, so a save/load round trip keeps the image ID and layer digests.
  */
 export function saveImages(service: ImageService, items: SaveItem[]): Readable {
-  const pack = tar.pack();
+  const pack = tarPack();
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   const mtime = new Date(0);
 

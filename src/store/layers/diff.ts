@@ -13,7 +13,8 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
+import { tarPack } from '../../util/tar-pack.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './paths.js';
 import { isOpaqueDir, readXattrs } from './xattr.js';
 
@@ -47,7 +48,7 @@ function devNumbers(rdev: number): { devmajor: number; devminor: number } {
 
 /** Produces the OCI layer tar of an overlay upper directory. */
 export function diffUpperDir(upperDir: string, opts: DiffOptions = {}): Readable {
-  const pack = tar.pack();
+  const pack = tarPack();
   const clampMs = opts.sourceDateEpoch === undefined ? undefined : opts.sourceDateEpoch * 1000;
   const mtimeOf = (st: Stats) => new Date(clampMs === undefined ? st.mtimeMs : Math.min(st.mtimeMs, clampMs));
   const firstPathOfInode = new Map<string, string>();

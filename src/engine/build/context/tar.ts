@@ -8,7 +8,8 @@ import { createReadStream } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
+import { tarPack } from '../../../util/tar-pack.js';
 import { DockerignoreMatcher, loadDockerignore, walkContext } from './dockerignore.js';
 import { SECRETS_DIR } from './extract.js';
 
@@ -27,7 +28,7 @@ export async function contextTar(o: ContextTarOptions): Promise<{ stream: Readab
   const dockerfileName = inside ? rel.split(sep).join('/') : `.dockerfile.${randomBytes(10).toString('hex')}`;
   const { patterns } = await loadDockerignore({ contextDir, dockerfilePath: inside ? rel : undefined });
   const entries = await walkContext(contextDir, new DockerignoreMatcher(patterns));
-  const pack = tar.pack();
+  const pack = tarPack();
   const add = (header: Partial<tar.Header> & { name: string }, file?: string): Promise<void> =>
     new Promise((res, rej) => {
       const done = (err?: Error | null) => (err ? rej(err) : res());
