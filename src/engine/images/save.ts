@@ -62,8 +62,18 @@ export function saveImages(service: ImageService, items: SaveItem[]): Readable {
   const addBlob = async (digest: Digest) => {
     const info = await service.content.info(digest);
     if (!info) throw new NotFoundError(`blob ${digest} is missing from the content store`);
-    const entry = pack.entry({ name: `blobs/sha256/${hexOf(digest)}`, size: info.size, mode: 0o644, mtime });
-    await pipeline(await service.content.read(digest), entry);
+    // The blob is opened first and piped in the tick its entry is made: an entry the pack's
+    // end destroyed while the blob was being opened would never let the pipeline settle, and
+    // the blob would stay open.
+    const blob = await service.content.read(digest);
+    let entry;
+    try {
+      entry = pack.entry({ name: `blobs/sha256/${hexOf(digest)}`, size: info.size, mode: 0o644, mtime });
+    } catch (err) {
+      blob.destroy(); // the pack is gone already
+      throw err;
+    }
+    await pipeline(blob, entry);
   };
 
   const produce = async () => {
