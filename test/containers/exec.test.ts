@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readdir, readlink } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import type { TestDaemon } from '../helpers/daemon.js';
 import { containerDaemon, docker, dockerOk, eventually } from './helpers.js';
@@ -65,11 +64,7 @@ test('exec into a stopped or paused container is refused', async () => {
 });
 
 /** How many sockets berthd holds open. */
-async function socketsOfBerthd(): Promise<number> {
-  const dir = `/proc/${d.process.pid}/fd`;
-  const targets = await Promise.all((await readdir(dir)).map((fd) => readlink(`${dir}/${fd}`).catch(() => '')));
-  return targets.filter((t) => t.startsWith('socket:')).length;
-}
+const socketsOfBerthd = async () => (await d.openFiles()).filter((t) => t.startsWith('socket:')).length;
 
 test('finished execs and health probes leave no socket behind in berthd', async () => {
   const before = await socketsOfBerthd();

@@ -19,6 +19,8 @@ export interface TestDaemon {
   process: ChildProcess;
   /** Everything berthd wrote to stderr so far. */
   logs(): string;
+  /** What berthd's open fds point at now: paths, `socket:[inode]`, `pipe:[inode]`... */
+  openFiles(): Promise<string[]>;
   /** The files berthd holds open below `dir`, once it has had up to 5 s to close them. */
   filesHeldUnder(dir: string): Promise<string[]>;
   /** Environment for the docker CLI: DOCKER_HOST pointing at this daemon. */
@@ -80,6 +82,10 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
   await import('node:fs/promises').then((fs) => fs.writeFile(join(root, 'daemon.json'), '{}'));
   const client = new BerthClient({ host });
   await launch();
+  const openFiles = async () => {
+    const fdDir = `/proc/${proc.pid}/fd`;
+    return Promise.all((await readdir(fdDir)).map((fd) => readlink(join(fdDir, fd)).catch(() => '')));
+  };
   let stopped = false;
   const exited = (p: ChildProcess) => new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : p.once('exit', () => resolve())));
   return {
@@ -93,12 +99,9 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
       return proc;
     },
     logs: () => output,
+    openFiles,
     filesHeldUnder: async (dir: string) => {
-      const held = async () => {
-        const fdDir = `/proc/${proc.pid}/fd`;
-        const targets = await Promise.all((await readdir(fdDir)).map((fd) => readlink(join(fdDir, fd)).catch(() => '')));
-        return targets.filter((t) => t.startsWith(`${dir}/`));
-      };
+      const held = async () => (await openFiles()).filter((t) => t.startsWith(`${dir}/`));
       return eventually(`berthd to close its files under ${dir}`, async () => ((await held()).length === 0 ? [] : undefined), 5000).catch(held);
     },
     dockerEnv: () => ({ ...process.env, DOCKER_HOST: host, DOCKER_CONFIG: join(root, 'docker-config'), DOCKER_CLI_HINTS: 'false' }),
