@@ -59,6 +59,17 @@ describe('snapshot lifecycle', () => {
     assert.deepEqual(await sn.usage('base'), { size: 5, inodes: 1 });
   });
 
+  it('replaces a directory a crash left where the next snapshot goes', async () => {
+    await sn.prepare('k0', undefined);
+    // Snapshot directories are numbered; a crash after a row's deletion leaves the next one behind.
+    const next = join(sn.upperDir('k0'), '..', '..', '2');
+    await mkdir(join(next, 'fs', 'etc'), { recursive: true });
+    await writeFile(join(next, 'fs', 'etc', 'stale'), 'from before the crash');
+    await sn.prepare('k1', undefined);
+    assert.equal(join(sn.upperDir('k1'), '..'), next);
+    assert.deepEqual(await readdir(sn.upperDir('k1')), [], 'the new snapshot starts empty');
+  });
+
   it('refuses what containerd refuses', async () => {
     await sn.prepare('k0');
     await assert.rejects(sn.prepare('k0'), ConflictError);

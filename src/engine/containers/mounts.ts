@@ -262,8 +262,17 @@ const RECORD_FILE = 'mounts.json';
 
 /** The resolved mounts recorded in a container's directory, if it was ever prepared. */
 export function readMountRecord(containerDir: string): ResolvedMount[] | undefined {
+  const text = readMountRecordText(containerDir);
   try {
-    return JSON.parse(readFileSync(join(containerDir, RECORD_FILE), 'utf8')) as ResolvedMount[];
+    return text === undefined ? undefined : (JSON.parse(text) as ResolvedMount[]);
+  } catch {
+    return undefined;
+  }
+}
+
+function readMountRecordText(containerDir: string): string | undefined {
+  try {
+    return readFileSync(join(containerDir, RECORD_FILE), 'utf8');
   } catch {
     return undefined;
   }
@@ -398,10 +407,13 @@ export class ContainerMounts {
     return planned;
   }
 
+  /** Writes the record unless it already says the same: a start mostly finds what create wrote. */
   private async writeRecord(id: string, mounts: ResolvedMount[]): Promise<void> {
     const dir = this.deps.containerDir(id);
+    const text = JSON.stringify(mounts);
+    if (readMountRecordText(dir) === text) return;
     const tmp = join(dir, `${RECORD_FILE}.tmp`);
-    await writeFile(tmp, JSON.stringify(mounts));
+    await writeFile(tmp, text);
     await rename(tmp, join(dir, RECORD_FILE));
   }
 }

@@ -138,12 +138,17 @@ export class ContainerService {
       networking: { Networks: {}, Ports: {}, SandboxKey: '', ...(NetworkingConfig?.EndpointsConfig ? { requested: NetworkingConfig.EndpointsConfig } : {}) } as Container['networking'],
     };
     this.deps.checkCreate?.(c);
-    await this.deps.snapshots.prepare(id, top, { labels: { 'berth.io/container': id } });
+    // The snapshot and the container's directory do not depend on each other: made side by side.
+    const [snapshot, dir] = await Promise.allSettled([
+      this.deps.snapshots.prepare(id, top, { labels: { 'berth.io/container': id } }),
+      mkdir(this.containerDir(id), { recursive: true, mode: 0o710 }),
+    ]);
     try {
-      await mkdir(this.containerDir(id), { recursive: true, mode: 0o710 });
+      if (snapshot.status === 'rejected') throw snapshot.reason;
+      if (dir.status === 'rejected') throw dir.reason;
       this.store.insert(c);
     } catch (err) {
-      await this.deps.snapshots.remove(id).catch(() => undefined);
+      if (snapshot.status === 'fulfilled') await this.deps.snapshots.remove(id).catch(() => undefined);
       await rm(this.containerDir(id), { recursive: true, force: true });
       throw err;
     }

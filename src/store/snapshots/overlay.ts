@@ -211,17 +211,28 @@ export class OverlaySnapshotter implements Snapshotter {
       return id;
     })();
     try {
-      // A directory of that id may be left from a crash after a row was deleted.
-      await rm(this.snapshotDir(dirId), { recursive: true, force: true });
-      await mkdir(this.snapshotDir(dirId), { mode: 0o700 });
-      await mkdir(this.fsDir(dirId), { mode: 0o755 });
-      if (kind === 'active') await mkdir(this.workDir(dirId), { mode: 0o700 });
+      await this.makeSnapshotDir(dirId);
+      await Promise.all([mkdir(this.fsDir(dirId), { mode: 0o755 }), kind === 'active' ? mkdir(this.workDir(dirId), { mode: 0o700 }) : undefined]);
     } catch (err) {
       this.db.prepare('DELETE FROM snapshots WHERE key = ?').run(key);
       await rm(this.snapshotDir(dirId), { recursive: true, force: true });
       throw err;
     }
     return this.mounts(key);
+  }
+
+  /**
+   * A directory of that id may be left from a crash after its row was deleted: it goes only
+   * then, so the usual create costs one round trip to the thread pool, not two.
+   */
+  private async makeSnapshotDir(dirId: string): Promise<void> {
+    try {
+      await mkdir(this.snapshotDir(dirId), { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      await rm(this.snapshotDir(dirId), { recursive: true, force: true });
+      await mkdir(this.snapshotDir(dirId), { mode: 0o700 });
+    }
   }
 
   private get(key: string): SnapshotRow | undefined {
