@@ -9,12 +9,12 @@ import { ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, 
  * Container benchmarks (issue 3 targets), berthd and Debian's dockerd 20.10 side by side:
  *  - `docker run --rm busybox true` median vs a raw `runc run` of the same rootfs
  *  - `berth run --rm busybox true`
- *  - 50 × `docker run -d` in sequence
+ *  - 50 × `docker run -d` in sequence, in rounds that take turns between the daemons (median)
  *  - memory per idle container (supervisor + daemon growth)
  * berthd runs on its default runtime (crun where crun can run containers here, else runc)
  * and, where that is crun, a second time with `--default-runtime runc`. The `run --rm` samples
  * take turns between the daemons, so that a slow spell of the machine does not land on one.
- * Usage: node dist/bench/containers.js [--runs N] [--idle N]
+ * Usage: node dist/bench/containers.js [--runs N] [--idle N] [--rounds N]
  */
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -72,6 +72,7 @@ async function idleMemory(d: Daemon, n: number, supervisor: string): Promise<{ p
 export async function main(): Promise<void> {
   const runs = arg('--runs', 15);
   const idle = arg('--idle', 20);
+  const rounds = arg('--rounds', 3);
   const tar = ensureFixtures();
   const rawContender = rawRunc();
   const best = await selectRuntime(undefined, { quiet: true });
@@ -103,15 +104,23 @@ export async function main(): Promise<void> {
       }
     }
     rows.push(['raw runc run (median)', fmt(raw), ...daemons.slice(1).map(() => '-'), ...berths.map(() => '-'), ...berths.map(() => '1.00')]);
-    const fifty: Record<string, number> = {};
-    for (const d of daemons) {
-      fifty[d.name] = await timeIt(async () => {
-        for (let i = 0; i < 50; i++) await run('docker', ['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000'], { env: d.env });
-      });
-      const ids = (await run('docker', ['ps', '-aq'], { env: d.env })).split('\n').filter(Boolean);
-      await run('docker', ['rm', '-f', ...ids], { env: d.env });
+    // Rounds taking turns, as for run --rm: this VM's speed drifts by up to 2x over tens of
+    // seconds, and one pass per daemon would hand a slow spell to whichever ran then.
+    const fiftyTimes = new Map<string, number[]>(daemons.map((d) => [d.name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const d of daemons) {
+        fiftyTimes.get(d.name)!.push(
+          await timeIt(async () => {
+            for (let i = 0; i < 50; i++) await run('docker', ['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000'], { env: d.env });
+          }),
+        );
+        const ids = (await run('docker', ['ps', '-aq'], { env: d.env })).split('\n').filter(Boolean);
+        await run('docker', ['rm', '-f', ...ids], { env: d.env });
+      }
     }
-    rows.push(['50 x docker run -d (total)', ...daemons.map((d) => fmt(fifty[d.name]!)), ...ratios(fifty, false)]);
+    const fifty = Object.fromEntries([...fiftyTimes].map(([name, t]) => [name, median(t)]));
+    const spread = (t: number[]) => (t.length > 1 ? ` (${fmt(Math.min(...t))}-${fmt(Math.max(...t))})` : '');
+    rows.push([`50 x docker run -d (total, median of ${rounds})`, ...daemons.map((d) => fmt(fifty[d.name]!) + spread(fiftyTimes.get(d.name)!)), ...ratios(fifty, false)]);
     const mem: Record<string, { perContainerKb: number; daemonKb: number }> = {};
     for (const d of daemons) mem[d.name] = await idleMemory(d, idle, berths.includes(d.name) ? 'conmon' : 'containerd-shim');
     const perContainer = Object.fromEntries(Object.entries(mem).map(([n, m]) => [n, m.perContainerKb]));
