@@ -46,6 +46,7 @@ export function clientOptions(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     tls: {
       verify: Boolean(g.tlsverify || fromEnv.tls?.verify),
       ca: g.tlscacert ?? (g.tlsverify ? join(certDir, 'ca.pem') : undefined),
+      extraCa: env.BERTH_EXTRA_CA_CERTS,
       cert: g.tlscert ?? fromEnv.tls?.cert,
       key: g.tlskey ?? fromEnv.tls?.key,
     },

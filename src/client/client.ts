@@ -3,6 +3,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 import { API_VERSION } from '../api/version.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
@@ -28,7 +29,13 @@ export class ConnectionError extends Error {
 }
 
 export interface ClientTls {
+  /** The only CA the daemon's certificate may be signed by. */
   ca?: string;
+  /**
+   * Without `ca`: certificates trusted besides Node's own roots, as NODE_EXTRA_CA_CERTS would
+   * add them had Node read it at startup (bin/berth defers it; see there).
+   */
+  extraCa?: string;
   cert?: string;
   key?: string;
   verify: boolean;
@@ -67,8 +74,17 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ClientOpti
   const host = env.BERTH_HOST || DEFAULT_HOST;
   const certPath = env.BERTH_CERT_PATH;
   const verify = env.BERTH_TLS_VERIFY !== undefined && env.BERTH_TLS_VERIFY !== '' && env.BERTH_TLS_VERIFY !== '0';
-  const tls = certPath || verify ? { verify, ca: certPath && join(certPath, 'ca.pem'), cert: certPath && join(certPath, 'cert.pem'), key: certPath && join(certPath, 'key.pem') } : undefined;
+  const tls = certPath || verify ? { verify, ca: certPath && join(certPath, 'ca.pem'), extraCa: env.BERTH_EXTRA_CA_CERTS, cert: certPath && join(certPath, 'cert.pem'), key: certPath && join(certPath, 'key.pem') } : undefined;
   return { host, tls };
+}
+
+/** Node's roots plus the certificates in `file`; the roots alone when it cannot be read (Node only warns then). */
+function rootsWith(file: string): string[] | undefined {
+  try {
+    return [...rootCertificates, readFileSync(file, 'utf8')];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -94,7 +110,7 @@ export class BerthClient {
       this.agent = useTls
         ? new https.Agent({
             keepAlive: true,
-            ca: opts.tls?.ca ? readFileSync(opts.tls.ca) : undefined,
+            ca: opts.tls?.ca ? readFileSync(opts.tls.ca) : opts.tls?.extraCa ? rootsWith(opts.tls.extraCa) : undefined,
             cert: opts.tls?.cert ? readFileSync(opts.tls.cert) : undefined,
             key: opts.tls?.key ? readFileSync(opts.tls.key) : undefined,
             rejectUnauthorized: opts.tls?.verify ?? true,
