@@ -83,7 +83,14 @@ export async function main(): Promise<void> {
   if (dockerd) daemons.push(dockerd);
   try {
     for (const d of daemons) await run('docker', ['import', tar, 'busybox:latest'], { env: d.env });
-    const rows = [['workload', ...daemons.map((d) => d.name), ...berths.map((b) => `${b} / dockerd`), ...berths.map((b) => `${b} / raw runc`)]];
+    const header = ['workload', ...daemons.map((d) => d.name), ...berths.map((b) => `${b} / dockerd`), ...berths.map((b) => `${b} / raw runc`)];
+    const rows = [header];
+    // Each row also goes to stderr once measured: a peer that hangs later (dockerd 20.10 once
+    // wedged removing 200 containers) must not take the figures already measured with it.
+    const addRow = (row: string[]) => {
+      rows.push(row);
+      console.error(row.map((cell, i) => (i ? `${header[i]}: ${cell}` : cell)).join('; '));
+    };
     const dockerRunRm = (d: Daemon): Contender => ({ name: d.name, once: () => run('docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env }) });
     const runRm = await takingTurns(runs, [...daemons.map(dockerRunRm), rawContender]);
     const raw = runRm[RAW_RUNC]!;
@@ -92,18 +99,18 @@ export async function main(): Promise<void> {
       ...berths.map((b) => (dockerd ? (v[b]! / v.dockerd!).toFixed(2) : '-')),
       ...berths.map((b) => (vsRaw ? (v[b]! / raw).toFixed(2) : '-')),
     ];
-    rows.push(['docker run --rm busybox true (median)', ...daemons.map((d) => fmt(runRm[d.name]!)), ...ratios(runRm, true)]);
+    addRow(['docker run --rm busybox true (median)', ...daemons.map((d) => fmt(runRm[d.name]!)), ...ratios(runRm, true)]);
     const berthCli = join(repoRoot, 'bin/berth');
     if (existsSync(join(repoRoot, 'dist/src/cli/main.js'))) {
       try {
         const berthRunRm = (d: Daemon): Contender => ({ name: d.name, once: () => run(berthCli, ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env }) });
         const b = await takingTurns(runs, daemons.filter((x) => berths.includes(x.name)).map(berthRunRm));
-        rows.push(['berth run --rm busybox true (median)', ...berths.map((n) => fmt(b[n]!)), ...(dockerd ? ['-'] : []), ...berths.map(() => '-'), ...berths.map((n) => (b[n]! / raw).toFixed(2))]);
+        addRow(['berth run --rm busybox true (median)', ...berths.map((n) => fmt(b[n]!)), ...(dockerd ? ['-'] : []), ...berths.map(() => '-'), ...berths.map((n) => (b[n]! / raw).toFixed(2))]);
       } catch (err) {
-        rows.push(['berth run --rm busybox true', `failed: ${(err as Error).message.split('\n')[0]}`]);
+        addRow(['berth run --rm busybox true', `failed: ${(err as Error).message.split('\n')[0]}`]);
       }
     }
-    rows.push(['raw runc run (median)', fmt(raw), ...daemons.slice(1).map(() => '-'), ...berths.map(() => '-'), ...berths.map(() => '1.00')]);
+    addRow(['raw runc run (median)', fmt(raw), ...daemons.slice(1).map(() => '-'), ...berths.map(() => '-'), ...berths.map(() => '1.00')]);
     // Rounds taking turns, as for run --rm: this VM's speed drifts by up to 2x over tens of
     // seconds, and one pass per daemon would hand a slow spell to whichever ran then.
     const fiftyTimes = new Map<string, number[]>(daemons.map((d) => [d.name, []]));
@@ -120,12 +127,12 @@ export async function main(): Promise<void> {
     }
     const fifty = Object.fromEntries([...fiftyTimes].map(([name, t]) => [name, median(t)]));
     const spread = (t: number[]) => (t.length > 1 ? ` (${fmt(Math.min(...t))}-${fmt(Math.max(...t))})` : '');
-    rows.push([`50 x docker run -d (total, median of ${rounds})`, ...daemons.map((d) => fmt(fifty[d.name]!) + spread(fiftyTimes.get(d.name)!)), ...ratios(fifty, false)]);
+    addRow([`50 x docker run -d (total, median of ${rounds})`, ...daemons.map((d) => fmt(fifty[d.name]!) + spread(fiftyTimes.get(d.name)!)), ...ratios(fifty, false)]);
     const mem: Record<string, { perContainerKb: number; daemonKb: number }> = {};
     for (const d of daemons) mem[d.name] = await idleMemory(d, idle, berths.includes(d.name) ? 'conmon' : 'containerd-shim');
     const perContainer = Object.fromEntries(Object.entries(mem).map(([n, m]) => [n, m.perContainerKb]));
-    rows.push([`memory per idle container (${idle} running)`, ...daemons.map((d) => `${(mem[d.name]!.perContainerKb / 1024).toFixed(2)} MB`), ...ratios(perContainer, false)]);
-    rows.push(['daemon RSS with them running', ...daemons.map((d) => `${(mem[d.name]!.daemonKb / 1024).toFixed(1)} MB`), ...berths.flatMap(() => ['-', '-'])]);
+    addRow([`memory per idle container (${idle} running)`, ...daemons.map((d) => `${(mem[d.name]!.perContainerKb / 1024).toFixed(2)} MB`), ...ratios(perContainer, false)]);
+    addRow(['daemon RSS with them running', ...daemons.map((d) => `${(mem[d.name]!.daemonKb / 1024).toFixed(1)} MB`), ...berths.flatMap(() => ['-', '-'])]);
     printTable(`containers (${runs} runs each; raw runc median ${fmt(raw)}${best.fallbackReason ? `; no crun column: ${best.fallbackReason}` : ''})`, rows);
   } finally {
     for (const d of daemons) await d.stop();
