@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { teardownInstanceNetworking } from '../src/engine/networks/teardown.js';
 
@@ -116,7 +116,9 @@ export async function startDockerd(): Promise<Daemon | undefined> {
   if (!existsSync('/usr/sbin/dockerd')) return undefined;
   const root = await daemonRoot('dockerd-');
   const sock = join(root, 'docker.sock');
-  const p = spawn('dockerd', ['-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'docker.pid'), '--bridge', 'none', '--iptables=false', '--ip-masq=false'], { stdio: 'ignore' });
+  // A cgroup parent of its own (dockerd's default, `docker`, outlives it in every hierarchy).
+  const cgroupParent = `bench-${basename(root)}`;
+  const p = spawn('dockerd', ['-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'docker.pid'), '--bridge', 'none', '--iptables=false', '--ip-masq=false', '--cgroup-parent', cgroupParent], { stdio: 'ignore' });
   await waitForSocket(sock, p, 'dockerd');
   const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
   return {
@@ -130,6 +132,8 @@ export async function startDockerd(): Promise<Daemon | undefined> {
       p.kill('SIGTERM');
       await new Promise((r) => p.once('exit', r));
       spawnSync('sh', ['-c', `grep ' ${root}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l`]);
+      for (const hierarchy of readdirSync('/sys/fs/cgroup')) await rmdir(join('/sys/fs/cgroup', hierarchy, cgroupParent)).catch(() => undefined);
+      await rmdir(join('/sys/fs/cgroup', cgroupParent)).catch(() => undefined);
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
       await rmdir(BENCH_ROOTS).catch(() => undefined); // when the other peer is done too
     },
