@@ -1,5 +1,5 @@
 // Bundles the compiled CLI (dist/src/cli/run.js, from tsc) into dist/cli/, which bin/berth runs.
-// Node 20 loads ES modules one file at a time: the CLI's own files and commander's (56 for
+// Node 20 loads ES modules one file at a time: the CLI's own files and commander's (50 for
 // `berth --version`) cost ~45 ms of every start here, the bundle a few. Command groups the CLI
 // imports lazily (build, compose, registry, pulls and pushes) stay chunks of their own.
 // Packages with native addons stay in node_modules, where their binaries are found.
