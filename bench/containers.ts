@@ -24,17 +24,28 @@ function arg(name: string, fallback: number): number {
 interface Contender {
   name: string;
   once: () => Promise<unknown> | unknown;
+  /** Untimed clean-up after each `once`. */
+  after?: () => Promise<unknown>;
 }
 
-/** The median time of each contender's `once`, the contenders taking turns sample by sample (after two warm-up rounds). */
-async function takingTurns(runs: number, contenders: Contender[]): Promise<Record<string, number>> {
+/**
+ * The times of each contender's `once`, the contenders taking turns sample by sample (after
+ * `warmup` untimed rounds): this VM's speed drifts by up to 2x over seconds, and one pass per
+ * contender would hand a slow spell to whichever ran then.
+ */
+async function takingTurns(runs: number, contenders: Contender[], warmup = 2): Promise<Map<string, number[]>> {
   const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
-  for (let i = 0; i < runs + 2; i++) {
+  for (let i = 0; i < runs + warmup; i++) {
     for (const c of contenders) {
       const took = await timeIt(c.once);
-      if (i >= 2) samples.get(c.name)!.push(took);
+      await c.after?.();
+      if (i >= warmup) samples.get(c.name)!.push(took);
     }
   }
+  return samples;
+}
+
+function medians(samples: Map<string, number[]>): Record<string, number> {
   return Object.fromEntries([...samples].map(([name, s]) => [name, median(s)]));
 }
 
@@ -92,7 +103,7 @@ export async function main(): Promise<void> {
       console.error(row.map((cell, i) => (i ? `${header[i]}: ${cell}` : cell)).join('; '));
     };
     const dockerRunRm = (d: Daemon): Contender => ({ name: d.name, once: () => run('docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env }) });
-    const runRm = await takingTurns(runs, [...daemons.map(dockerRunRm), rawContender]);
+    const runRm = medians(await takingTurns(runs, [...daemons.map(dockerRunRm), rawContender]));
     const raw = runRm[RAW_RUNC]!;
     // The ratio columns of a row: each berthd against dockerd, then against raw runc ('-' where it means nothing).
     const ratios = (v: Record<string, number>, vsRaw: boolean) => [
@@ -104,28 +115,25 @@ export async function main(): Promise<void> {
     if (existsSync(join(repoRoot, 'dist/src/cli/main.js'))) {
       try {
         const berthRunRm = (d: Daemon): Contender => ({ name: d.name, once: () => run(berthCli, ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env }) });
-        const b = await takingTurns(runs, daemons.filter((x) => berths.includes(x.name)).map(berthRunRm));
+        const b = medians(await takingTurns(runs, daemons.filter((x) => berths.includes(x.name)).map(berthRunRm)));
         addRow(['berth run --rm busybox true (median)', ...berths.map((n) => fmt(b[n]!)), ...(dockerd ? ['-'] : []), ...berths.map(() => '-'), ...berths.map((n) => (b[n]! / raw).toFixed(2))]);
       } catch (err) {
         addRow(['berth run --rm busybox true', `failed: ${(err as Error).message.split('\n')[0]}`]);
       }
     }
     addRow(['raw runc run (median)', fmt(raw), ...daemons.slice(1).map(() => '-'), ...berths.map(() => '-'), ...berths.map(() => '1.00')]);
-    // Rounds taking turns, as for run --rm: this VM's speed drifts by up to 2x over tens of
-    // seconds, and one pass per daemon would hand a slow spell to whichever ran then.
-    const fiftyTimes = new Map<string, number[]>(daemons.map((d) => [d.name, []]));
-    for (let round = 0; round < rounds; round++) {
-      for (const d of daemons) {
-        fiftyTimes.get(d.name)!.push(
-          await timeIt(async () => {
-            for (let i = 0; i < 50; i++) await run('docker', ['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000'], { env: d.env });
-          }),
-        );
+    const fiftyRunD = (d: Daemon): Contender => ({
+      name: d.name,
+      once: async () => {
+        for (let i = 0; i < 50; i++) await run('docker', ['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000'], { env: d.env });
+      },
+      after: async () => {
         const ids = (await run('docker', ['ps', '-aq'], { env: d.env })).split('\n').filter(Boolean);
         await run('docker', ['rm', '-f', ...ids], { env: d.env });
-      }
-    }
-    const fifty = Object.fromEntries([...fiftyTimes].map(([name, t]) => [name, median(t)]));
+      },
+    });
+    const fiftyTimes = await takingTurns(rounds, daemons.map(fiftyRunD), 0);
+    const fifty = medians(fiftyTimes);
     const spread = (t: number[]) => (t.length > 1 ? ` (${fmt(Math.min(...t))}-${fmt(Math.max(...t))})` : '');
     addRow([`50 x docker run -d (total, median of ${rounds})`, ...daemons.map((d) => fmt(fifty[d.name]!) + spread(fiftyTimes.get(d.name)!)), ...ratios(fifty, false)]);
     const mem: Record<string, { perContainerKb: number; daemonKb: number }> = {};

@@ -26,7 +26,8 @@ export function execFifoPath(runtimeRoot: string, id: string): string {
   return `${runtimeRoot}/${id}/exec.fifo`;
 }
 
-async function isGone(pid: number): Promise<boolean> {
+/** Whether the process has exited: a zombie, or reaped already. */
+export async function isGone(pid: number): Promise<boolean> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // The state letter follows the command name, which is in parentheses and may hold spaces.

@@ -10,21 +10,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { ConflictError, SystemError } from '../../src/util/errors.js';
-import { execFifoPath } from '../../src/runtime/exec-fifo.js';
+import { execFifoPath, isGone } from '../../src/runtime/exec-fifo.js';
 import { selectRuntime } from '../../src/runtime/oci-runtime.js';
 import { detectCgroupMode } from '../../src/runtime/spec/host-info.js';
 import { eventually } from '../helpers/daemon.js';
 import { setupEnv, type TestEnv } from './helpers.js';
 
-/** Whether the process has exited: a zombie, or reaped already. */
-function exited(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] === 'Z';
-  } catch {
-    return true;
-  }
-}
 
 test('crun where the host allows it, else runc and the reason; runc when asked for', async () => {
   assert.equal((await selectRuntime('runc')).name, 'runc');
@@ -95,7 +86,7 @@ for (const runtime of ['runc', 'crun'] as const) {
       process.kill(c.pid, 'SIGKILL');
       // kill(2) only sends the signal: until init has exited it still holds crun's fifo, and a
       // start then succeeds (the process dies right after, as if killed a moment later).
-      await eventually('the killed init to exit', () => (exited(c.pid) ? true : undefined));
+      await eventually('the killed init to exit', async () => ((await isGone(c.pid)) ? true : undefined));
       await assert.rejects(env.rt.start(c.id), (err: unknown) => err instanceof SystemError && /already dead/.test(err.message));
       await env.rt.delete(c.id, { force: true });
     });
