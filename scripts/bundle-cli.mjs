@@ -1,26 +1,35 @@
-// Bundles the compiled CLI (dist/src/cli/run.js, from tsc) into dist/cli/, which bin/berth runs.
-// Node 20 loads ES modules one file at a time: the CLI's own files and commander's (50 for
-// `berth --version`) cost ~45 ms of every start here, the bundle a few. Command groups the CLI
-// imports lazily (build, compose, registry, pulls and pushes) stay chunks of their own.
+// Bundles the compiled CLI (dist/src/cli, from tsc) into dist/cli/, which bin/berth runs:
+// - berth.cjs, the whole CLI in one CommonJS file. Node 20 loads ES modules one file at a time
+//   (50 for `berth --version`, ~45 ms of every start here), and has a code cache for scripts
+//   only, not for ES modules.
+// - launch.cjs (src/cli/launch.ts), which runs berth.cjs through that code cache (code-cache.ts);
+//   the first cache is written here, by running `berth --version`.
 // Packages with native addons stay in node_modules, where their binaries are found.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist/cli');
+const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning', metafile: true };
+
 await rm(outdir, { recursive: true, force: true });
-await build({
+const cli = await build({
+  ...common,
   entryPoints: [join(root, 'dist/src/cli/run.js')],
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
+  outfile: join(outdir, 'berth.cjs'),
   external: ['better-sqlite3', 'koffi', '@napi-rs/xattr', 'node-unix-socket'],
-  // Bundled CommonJS packages (commander among them) call require(), which an ES module lacks.
-  banner: { js: "import { createRequire as berthCreateRequire } from 'node:module'; const require = berthCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
 });
+// launch.cjs runs the bundle as a plain script, without a loader for import(): esbuild turns
+// imports of bundled modules into require()s, and none of a package or built-in may be left.
+const dynamic = Object.values(cli.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.kind === 'dynamic-import'));
+if (dynamic.length) throw new Error(`the CLI bundle keeps import() of ${dynamic.map((i) => i.path).join(', ')}: import them statically`);
+
+await build({ ...common, entryPoints: [join(root, 'dist/src/cli/launch.js')], outfile: join(outdir, 'launch.cjs') });
+
+// The first cache is for node as bin/berth runs it: without flags.
+const { NODE_OPTIONS: _, ...env } = process.env;
+const first = spawnSync(process.execPath, [join(outdir, 'launch.cjs'), '--version'], { encoding: 'utf8', env });
+if (first.status !== 0) throw new Error(`bin/berth --version failed after bundling: ${first.stderr}`);

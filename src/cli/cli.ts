@@ -66,7 +66,10 @@ export function createCli(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env
     },
     stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Also lazily: Node sets up stdin on first use (~6 ms), and most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
     debug: Boolean(g.debug || env.BERTH_DEBUG),
     color: !env.NO_COLOR && Boolean(stdout.isTTY),
     out: (text) => void stdout.write(text),

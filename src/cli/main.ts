@@ -8,6 +8,7 @@ import { DEFAULT_HOST } from '../client/client.js';
 import { normalizeBoolFlags } from './argv.js';
 import { createCli, type Cli, type GlobalOptions } from './cli.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { defineBeforeHelp } from './commands/shared.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerImageCommands } from './commands/images.js';
@@ -96,6 +97,7 @@ export interface LazyOptions {
 /** The command tree without the lazy groups (see addLazyCommands). */
 export function buildProgram(getCli: () => Cli): Command {
   const program = new Command('berth');
+  defineBeforeHelp(program);
   program
     .description('A self-sufficient runtime for containers')
     .usage('[OPTIONS] COMMAND')

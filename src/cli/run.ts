@@ -1,4 +1,5 @@
-// Entry point for `bin/berth` and for tests that run the CLI from source.
+// Entry point of the CLI: bundled for `bin/berth` (scripts/bundle-cli.mjs), and run from
+// dist/src by tests that run the CLI from source.
 import { main } from './main.js';
 
 // bin/berth hands NODE_EXTRA_CA_CERTS over as BERTH_EXTRA_CA_CERTS, for the client alone to read
@@ -11,4 +12,6 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-await main(process.argv);
+// Not awaited at the top: the bundle is CommonJS, which has no top-level await. main() settles
+// every error itself, into process.exitCode.
+void main(process.argv);

@@ -1,12 +1,14 @@
 /**
- * bin/berth as users run it: the bundle in dist/cli (scripts/bundle-cli.mjs) behind a launcher
- * that keeps NODE_EXTRA_CA_CERTS from Node's startup and hands it to the CLI's TLS client.
+ * bin/berth as users run it: the bundle in dist/cli (scripts/bundle-cli.mjs), run through V8's
+ * code cache, behind a launcher that keeps NODE_EXTRA_CA_CERTS from Node's startup and hands it
+ * to the CLI's TLS client.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { BERTH_VERSION } from '../../src/api/version.js';
 import { startDaemonWithBusybox, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -34,7 +36,7 @@ describe('bin/berth', () => {
     assert.equal(three.code, 3);
   });
 
-  it('loads a lazily imported command group from its own chunk', async () => {
+  it('loads a lazily imported command group', async () => {
     const r = await runCli(['compose', 'version'], { host: d.host, command: berth });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^berth compose version \d/);
@@ -99,5 +101,79 @@ describe('bin/berth verifying a daemon with a CA from NODE_EXTRA_CA_CERTS', () =
     const r = await info(undefined);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /certificate/i);
+  });
+});
+
+describe('the code cache bin/berth runs the CLI through', () => {
+  // A copy of the bundle and its launcher, so that the caches written here are the test's own.
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-code-cache-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function freshCopy(name: string): Promise<string> {
+    const copy = join(dir, name);
+    await mkdir(copy);
+    for (const f of ['launch.cjs', 'berth.cjs']) await copyFile(join(repoRoot, 'dist/cli', f), join(copy, f));
+    return copy;
+  }
+  async function version(copy: string, nodeOptions = ''): Promise<string> {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(copy, 'launch.cjs'), '--version'], { env: { ...process.env, NODE_OPTIONS: nodeOptions } });
+    return stdout;
+  }
+  const caches = async (copy: string) => (await readdir(copy)).filter((f) => f.endsWith('.cache')).sort();
+  /** A cache's content and mtime: a cache V8 turns down is written again. */
+  const snapshot = async (file: string) => ({ data: await readFile(file), mtime: (await stat(file)).mtimeMs });
+
+  it('is written by the first run and used, not rewritten, by the next', async () => {
+    const copy = await freshCopy('first');
+    assert.deepEqual(await caches(copy), []);
+    assert.equal(await version(copy), `berth version ${BERTH_VERSION}\n`);
+    const [cache] = await caches(copy);
+    assert.ok(cache, 'a cache was written');
+    const written = await snapshot(join(copy, cache));
+    assert.ok(written.data.length > 10_000);
+    assert.equal(await version(copy), `berth version ${BERTH_VERSION}\n`);
+    assert.deepEqual(await snapshot(join(copy, cache)), written);
+    assert.deepEqual(await caches(copy), [cache], 'no partial file left behind');
+  });
+
+  it('keeps a cache per set of node flags, so that they do not turn each other\'s down', async () => {
+    const copy = await freshCopy('flags');
+    await version(copy);
+    const [plain] = await caches(copy);
+    const before = await snapshot(join(copy, plain!));
+    await version(copy, '--max-semi-space-size=8');
+    assert.equal((await caches(copy)).length, 2);
+    await version(copy);
+    assert.deepEqual(await snapshot(join(copy, plain!)), before);
+  });
+
+  it('replaces a cache V8 turns down, and the command still runs', async () => {
+    const copy = await freshCopy('garbage');
+    await version(copy);
+    const [cache] = await caches(copy);
+    const file = join(copy, cache!);
+    await writeFile(file, Buffer.alloc((await stat(file)).size, 0x5a));
+    assert.equal(await version(copy), `berth version ${BERTH_VERSION}\n`);
+    const replaced = await snapshot(file);
+    assert.notEqual(replaced.data[0], 0x5a);
+    await version(copy);
+    assert.deepEqual(await snapshot(file), replaced, 'the new cache is used');
+  });
+
+  it('runs without a cache where it cannot write one', async () => {
+    const copy = await freshCopy('read-only');
+    execFileSync('mount', ['--bind', copy, copy]);
+    try {
+      execFileSync('mount', ['-o', 'remount,bind,ro', copy]);
+      assert.equal(await version(copy), `berth version ${BERTH_VERSION}\n`);
+      assert.deepEqual(await readdir(copy), ['berth.cjs', 'launch.cjs']);
+    } finally {
+      execFileSync('umount', [copy]);
+    }
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
+import { defineCommand } from './shared.js';
 
 interface Node {
   path: string[];
@@ -39,6 +40,7 @@ function cases(root: Node): Array<{ key: string; words: string[] }> {
 }
 
 export function bashCompletion(program: Command): string {
+  defineCommand(program, true);
   const root = walk(program, []);
   const body = cases(root)
     .map(({ key, words }) => `    "${key}") words="${words.join(' ')}" ;;`)

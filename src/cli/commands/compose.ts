@@ -4,6 +4,7 @@
  * Global flags (-f, -p, --project-directory, --env-file, --profile, --ansi, --progress) belong
  * to `compose` itself and come before the subcommand, as with `docker compose`.
  */
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { loadProject, serializeProject, type Project } from '../../compose/loader/index.js';
 import {
@@ -356,7 +357,6 @@ export function registerComposeCommand(program: Command, getCli?: CliFactory): v
         else if (o.hash) text = lines(Object.values(project.services).filter((x) => o.hash === '*' || o.hash!.split(',').includes(x.name)).map((x) => `${x.name} ${configHash(project, x)}`));
         else text = serializeProject(project, o.format);
         if (o.output) {
-          const { writeFile } = await import('node:fs/promises');
           await writeFile(o.output, text);
         } else cli.out(text);
       } finally {
