@@ -49,11 +49,12 @@ function cacheFileFor(bundle: string, execArgv = process.execArgv, nodeOptions =
   return `${bundle}.${key.toString(16).padStart(8, '0')}.cache`;
 }
 
-/** Runs the CommonJS bundle at `bundle` with its code cache (cacheFileFor). */
+/** Runs the CommonJS bundle at `bundle`, which must be ASCII, with its code cache (cacheFileFor). */
 export function runBundle(bundle: string): void {
   const cacheFile = cacheFileFor(bundle);
   const cachedData = readCache(cacheFile);
-  const source = readFileSync(bundle, 'utf8');
+  // As Latin-1: a third of the time UTF-8 decoding takes, and the same text for ASCII.
+  const source = readFileSync(bundle, 'latin1');
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, cachedData });
   // Written when the command is over, so that the functions it ran are in the cache compiled.
   if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => writeCache(cacheFile, script.createCachedData()));

@@ -75,7 +75,7 @@ export function parseGoDuration(value: string): number {
   if (!s) throw new Error(`time: invalid duration "${orig}"`);
   let total = 0;
   while (s) {
-    const m = /^(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)/.exec(s);
+    const m = /^(\d*\.?\d*)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/.exec(s); // µs and μs, escaped: the CLI's bundle is ASCII
     if (!m || m[1] === '' || m[1] === '.') {
       if (/^(\d*\.?\d*)$/.test(s)) throw new Error(`time: missing unit in duration "${orig}"`);
       const unit = /^\d*\.?\d*([^\d.]+)/.exec(s)?.[1];

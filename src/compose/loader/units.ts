@@ -4,6 +4,7 @@ const DURATION_UNITS: Record<string, number> = {
   ns: 1,
   us: 1e3,
   'µs': 1e3,
+  'μs': 1e3,
   ms: 1e6,
   s: 1e9,
   m: 60e9,
@@ -14,7 +15,7 @@ const DURATION_UNITS: Record<string, number> = {
 export function parseDuration(text: string): number {
   const input = text.trim();
   if (input === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/gy; // µs and μs, escaped: the CLI's bundle is ASCII
   let total = 0;
   let consumed = 0;
   let sign = 1;
