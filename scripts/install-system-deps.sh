@@ -2,7 +2,7 @@
 # Installs every system package berth needs on Debian 12, as root:
 #  - what berthd uses at run time: runc (crun when the host allows), conmon, iptables, iproute2,
 #    tini/catatonit for --init, zstd for zstd layers, util-linux/mount, cgroupfs-mount;
-#  - what the tests and fixtures use: busybox-static, debootstrap, skopeo, tmux, file;
+#  - what the tests and fixtures use: busybox-static, debootstrap, skopeo, tmux, file, strace;
 #  - real peers the interop tests and benchmarks compare against: docker.io (dockerd 20.10),
 #    docker-registry, docker-compose, etcd-server, rsyslog.
 set -euo pipefail
@@ -10,7 +10,7 @@ if [[ $(id -u) -ne 0 ]]; then echo "run as root" >&2; exit 1; fi
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   runc crun conmon cgroupfs-mount iptables iproute2 tini catatonit zstd util-linux kmod procps psmisc
-  busybox-static debootstrap skopeo tmux file ca-certificates curl openssl
+  busybox-static debootstrap skopeo tmux file strace ca-certificates curl openssl
   docker.io docker-registry docker-compose etcd-server rsyslog
 )
 missing=()
@@ -25,8 +25,10 @@ if ((${#missing[@]})); then
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if ((node_major < 20)); then echo "berth needs Node.js 20 or newer (found ${node_major})" >&2; exit 1; fi
+if ! node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 16) ? 0 : 1)' 2>/dev/null; then
+  echo "berth needs Node.js 20.16 or newer (found $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
 
 # crun refuses a hybrid cgroup host whose v2 hierarchy still holds a controller ("cgroups in
 # hybrid mode not supported, drop all controllers from cgroupv2"): hosts that mount only some

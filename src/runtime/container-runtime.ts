@@ -185,7 +185,7 @@ export class ConmonRuntime implements ContainerRuntime {
     const sel = await selectRuntime(opts.runtime);
     const root = path.join(runtimeRoot(opts), sel.name);
     await Promise.all([mkdir(root, { recursive: true }), mkdir(opts.bundleRoot, { recursive: true })]);
-    return new ConmonRuntime(opts, new OciRuntime({ path: sel.path, name: sel.name, root }));
+    return new ConmonRuntime(opts, await OciRuntime.open({ path: sel.path, name: sel.name, root }));
   }
 
   /** The default runtime's adapter, for callers that need a raw call. */
@@ -202,7 +202,7 @@ export class ConmonRuntime implements ContainerRuntime {
         if (sel.name !== name) throw new SystemError(sel.fallbackReason ?? `${name} cannot run containers here`);
         const root = path.join(runtimeRoot(this.opts), name);
         await mkdir(root, { recursive: true });
-        return new OciRuntime({ path: sel.path, name, root });
+        return OciRuntime.open({ path: sel.path, name, root });
       })();
       this.runtimes.set(name, rt);
     }
@@ -257,7 +257,7 @@ export class ConmonRuntime implements ContainerRuntime {
         uuid: o.id,
         name: o.name,
         executable: spec.process.args?.[0],
-        runtimePath: oci.path,
+        runtimePath: oci.execPath,
         runtimeArgs: oci.globalArgs(),
         bundleDir: p.bundleDir,
         pidFile: p.pidFile,
@@ -437,7 +437,7 @@ export class ConmonRuntime implements ContainerRuntime {
           containerId: id,
           uuid: o.execId,
           executable: o.cmd[0],
-          runtimePath: oci.path,
+          runtimePath: oci.execPath,
           runtimeArgs: oci.globalArgs(),
           bundleDir: ep.bundleDir,
           pidFile: ep.pidFile,

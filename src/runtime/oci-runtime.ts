@@ -21,6 +21,7 @@ import { log } from '../util/log.js';
 import { NotFoundError, SystemError } from '../util/errors.js';
 import type { OciResources } from './spec/oci-types.js';
 import { removeEmptyCgroupParent } from './cgroup-parent.js';
+import { sealedBinary, type SealedBinary } from './sealed-binary.js';
 import { detectCgroupMode } from './spec/host-info.js';
 
 export const RUNTIME_NAMES = ['runc', 'crun'] as const;
@@ -47,16 +48,19 @@ export interface OciRuntimeOptions {
   name: RuntimeName;
   /** State directory passed as `--root`. */
   root: string;
+  /** Its sealed copy, run instead of `path` (see sealed-binary.ts). */
+  sealed?: SealedBinary;
 }
 
 interface RunFailure extends Error {
   stderr: string;
 }
 
-async function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+/** Runs `file`; a failure names it `shownAs` (the binary on disk rather than its sealed copy). */
+async function run(file: string, args: string[], shownAs = file): Promise<{ stdout: string; stderr: string }> {
   const r = await runCaptured(file, args);
   if (r.code === 0) return r;
-  const e = new Error(`${file} ${args.join(' ')}: exit ${r.code ?? r.signal}`) as RunFailure;
+  const e = new Error(`${shownAs} ${args.join(' ')}: exit ${r.code ?? r.signal}`) as RunFailure;
   e.stderr = r.stderr;
   throw e;
 }
@@ -78,11 +82,23 @@ export class OciRuntime {
   readonly path: string;
   readonly name: RuntimeName;
   readonly root: string;
+  private readonly sealed?: SealedBinary;
 
   constructor(opts: OciRuntimeOptions) {
     this.path = opts.path;
     this.name = opts.name;
     this.root = opts.root;
+    this.sealed = opts.sealed;
+  }
+
+  /** The runtime with its sealed copy where one runs here. */
+  static async open(opts: Omit<OciRuntimeOptions, 'sealed'>): Promise<OciRuntime> {
+    return new OciRuntime({ ...opts, sealed: await sealedBinary(opts.path) });
+  }
+
+  /** What to execute: the sealed copy, or the binary on disk. */
+  get execPath(): string {
+    return this.sealed?.execPath ?? this.path;
   }
 
   /** The global arguments conmon must pass too (`--runtime-arg`). */
@@ -92,7 +108,7 @@ export class OciRuntime {
 
   private async call(args: string[], id: string): Promise<string> {
     try {
-      const { stdout } = await run(this.path, [...this.globalArgs(), ...args]);
+      const { stdout } = await run(this.execPath, [...this.globalArgs(), ...args], this.path);
       return stdout;
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr ?? '';
@@ -162,7 +178,7 @@ export class OciRuntime {
   async runToExit(id: string, bundleDir: string, io: { stdout: Writable; stderr: Writable }): Promise<number> {
     const logFile = path.join(bundleDir, 'runtime.log');
     const args = [...this.globalArgs(), '--log', logFile, '--log-format', 'json', 'run', '--bundle', bundleDir, id];
-    const child = await spawnProcess(this.path, args, { stdio: ['ignore', 'pipe', 'pipe'] }).catch((err: unknown) => {
+    const child = await spawnProcess(this.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }).catch((err: unknown) => {
       throw new SystemError(`cannot run ${this.name}: ${(err as Error).message}`, { cause: err });
     });
     child.stdio[1]!.pipe(io.stdout, { end: false });

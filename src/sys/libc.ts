@@ -6,11 +6,14 @@
  * - posix_spawn(3), socketpair(2) and waitpid(2), for sys/spawn.ts: glibc's posix_spawn
  *   starts the child with CLONE_VM|CLONE_VFORK, so unlike the fork(2) behind Node's
  *   child_process it copies none of berthd's page tables (0.2 ms instead of 3–5 ms).
+ * - memfd_create(2) and fcntl(2)'s seals, for runtime/sealed-binary.ts.
  *
  * Loaded on first use. Where koffi has no build for the platform, `libc()` is undefined and
  * callers use the programs instead.
  */
+import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 
 export interface Libc {
@@ -24,6 +27,8 @@ export interface Libc {
   close(fd: number): void;
   /** waitpid(pid, WNOHANG): the raw wait status once the child has exited, else undefined. */
   reap(pid: number): number | undefined;
+  /** A close-on-exec memfd holding `content`, sealed against writing, resizing and further seals. */
+  sealedMemfd(name: string, content: Buffer): number;
 }
 
 /** Done in the child, in order, before it execs. */
@@ -41,12 +46,17 @@ export interface PosixSpawnOptions {
   closeFrom?: number;
 }
 
+function errnoName(errno: number): string {
+  return Object.entries(constants.errno).find(([, n]) => n === errno)?.[0] ?? `E${errno}`;
+}
+
 export class LibcError extends Error {
   constructor(
     readonly call: string,
     readonly errno: number,
   ) {
-    const [code, message] = getSystemErrorMap().get(-errno) ?? [`E${errno}`, 'unknown error'];
+    // libuv's map lacks a few (ENOEXEC among them); os.constants still names them.
+    const [code, message] = getSystemErrorMap().get(-errno) ?? [errnoName(errno), 'unknown error'];
     super(`${call}: ${message} (${code})`);
     this.code = code;
   }
@@ -102,6 +112,7 @@ function load(): Libc | null {
       mount: (source, target, fstype, flags, data) => check(`mount ${target}`, mount(source, target, fstype, flags, data) as number),
       umount2: (target, flags) => check(`umount ${target}`, umount2(target, flags) as number),
       ...loadSpawn(lib, koffi, check),
+      sealedMemfd: loadSealedMemfd(lib, koffi),
     };
   } catch {
     return null;
@@ -206,5 +217,32 @@ function loadSpawn(lib: ReturnType<Koffi['load']>, koffi: Koffi, check: (call: s
       if (rc < 0) throw new LibcError(`waitpid ${pid}`, koffi.errno());
       return status[0]!;
     },
+  };
+}
+
+// <sys/mman.h>, <fcntl.h> on Linux.
+const MFD_CLOEXEC = 0x1;
+const MFD_ALLOW_SEALING = 0x2;
+const F_ADD_SEALS = 1033;
+const F_SEAL_SEAL = 0x1;
+const F_SEAL_SHRINK = 0x2;
+const F_SEAL_GROW = 0x4;
+const F_SEAL_WRITE = 0x8;
+
+function loadSealedMemfd(lib: ReturnType<Koffi['load']>, koffi: Koffi): Libc['sealedMemfd'] {
+  const memfdCreate = lib.func('int memfd_create(const char *name, unsigned int flags)');
+  const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
+  const close = lib.func('int close(int fd)');
+  return (name, content) => {
+    const fd = memfdCreate(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) as number;
+    if (fd < 0) throw new LibcError('memfd_create', koffi.errno());
+    try {
+      for (let done = 0; done < content.length; ) done += writeSync(fd, content, done);
+      if ((fcntl(fd, F_ADD_SEALS, 'int', F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) as number) < 0) throw new LibcError('seal memfd', koffi.errno());
+      return fd;
+    } catch (err) {
+      close(fd);
+      throw err;
+    }
   };
 }
