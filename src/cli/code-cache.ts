@@ -44,8 +44,8 @@ function fnv1a(text: string): number {
 }
 
 /** `<bundle>.<key>.cache`, the key naming node's version and the flags it runs with. */
-function cacheFileFor(bundle: string, execArgv = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string {
-  const key = fnv1a([process.version, process.arch, ...execArgv, nodeOptions].join('\0'));
+function cacheFileFor(bundle: string): string {
+  const key = fnv1a([process.version, process.arch, ...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0'));
   return `${bundle}.${key.toString(16).padStart(8, '0')}.cache`;
 }
 
@@ -62,4 +62,3 @@ export function runBundle(bundle: string): void {
   const module = { exports: {} };
   body(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
 }
-
