@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +34,20 @@ describe('bin/berth', () => {
     assert.equal(hello.code, 0);
     const three = await runCli(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'exit 3'], { host: d.host, command: berth });
     assert.equal(three.code, 3);
+  });
+
+  it('runs through a symlink to it and through a symlinked directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-launcher-links-'));
+    try {
+      await symlink(join(repoRoot, 'bin/berth'), join(dir, 'berth'));
+      await symlink(join(repoRoot, 'bin'), join(dir, 'bin'));
+      for (const command of [join(dir, 'berth'), join(dir, 'bin/berth')]) {
+        const r = await runCli(['--version'], { host: d.host, command: [command] });
+        assert.equal(r.stdout, `berth version ${BERTH_VERSION}\n`, `${command}: ${r.stderr}`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('loads a lazily imported command group', async () => {
