@@ -3,7 +3,6 @@
  * line read from stdin, "y" or "Y" confirms. Without a terminal the answer is whatever is
  * piped in; end of input means no, so nothing is ever removed without an explicit yes.
  */
-import { createInterface } from 'node:readline';
 import type { Cli } from './cli.js';
 
 export async function confirm(cli: Cli, message: string): Promise<boolean> {
@@ -15,7 +14,8 @@ export async function confirm(cli: Cli, message: string): Promise<boolean> {
 
 function readLine(cli: Cli): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const rl = createInterface({ input: cli.stdin, terminal: false });
+    // Loaded here: most commands never prompt, and every CLI start would pay for readline (~1 ms).
+    const rl = process.getBuiltinModule('node:readline').createInterface({ input: cli.stdin, terminal: false });
     let done = false;
     rl.once('line', (line) => {
       done = true;
