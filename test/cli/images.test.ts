@@ -185,6 +185,11 @@ describe('berth image commands', () => {
     assert.equal(flagHost.code, 1);
     assert.match(flagHost.stdout, /^Client: berth\n/);
     assert.match(flagHost.stderr, /other\.sock/);
+    // A template reaching into the server it could not reach: the connection error is what is told, as docker does.
+    const serverField = await runCli(['version', '--format', '{{.Server.APIVersion}}'], { host: `unix://${join(work, 'nothing.sock')}` });
+    assert.equal(serverField.code, 1);
+    assert.equal(serverField.stdout, '\n');
+    assert.match(serverField.stderr, /^berthd is not reachable at unix:\/\/.*nothing\.sock/);
   });
 
   it('version and info', async () => {
@@ -192,6 +197,11 @@ describe('berth image commands', () => {
     assert.match(version, /^Client: berth\n Version: {11}\d+\.\d+\.\d+\n API version: {7}1\.45\n/m);
     assert.match(version, /\nServer: berth\n Engine:\n  Version: {10}\S+\n  API version: {6}1\.45 \(minimum version 1\.24\)\n/);
     assert.equal(await ok(['version', '--format', '{{.Server.ApiVersion}}']), '1.45\n');
+    // Go's field names, as docker's templates have them; JSON keeps the JSON keys.
+    assert.equal(await ok(['version', '--format', '{{.Server.APIVersion}} {{.Client.APIVersion}}']), '1.45 1.45\n');
+    const json = await ok(['version', '--format', '{{json .Server}}']);
+    assert.match(json, /"ApiVersion":"1\.45"/);
+    assert.doesNotMatch(json, /"APIVersion"/);
     const info = await ok(['info']);
     assert.match(info, /\nServer:\n Containers: \d+\n  Running: \d+\n/);
     assert.match(info, /\n Images: \d+\n/);

@@ -105,3 +105,13 @@ export function renderVersion(info: VersionInfo): string {
   const data = { ...info, Server: info.Server ? normalizeServer(info.Server) : undefined };
   return tabwrite(tmpl.execute(data), { minWidth: 20, padding: 1 });
 }
+
+/**
+ * The version for `--format`: docker's templates name fields as Go does (`.Server.APIVersion`),
+ * while `{{json .Server}}` shows the JSON keys (`ApiVersion`). The Go name is there too, kept out
+ * of the JSON.
+ */
+export function versionTemplateData(info: VersionInfo): VersionInfo {
+  const withGoNames = <T extends { ApiVersion: string }>(v: T): T => Object.defineProperty({ ...v }, 'APIVersion', { get: () => v.ApiVersion, enumerable: false });
+  return { Client: withGoNames(info.Client), Server: info.Server && withGoNames(info.Server) };
+}

@@ -3,7 +3,7 @@ import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import type { Cli } from '../cli.js';
 import { renderInfo, type SystemInfo } from '../format/info.js';
 import { renderObject } from '../format/output.js';
-import { renderVersion, type ClientVersion, type ServerVersion } from '../format/version.js';
+import { renderVersion, versionTemplateData, type ClientVersion, type ServerVersion } from '../format/version.js';
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
 
@@ -34,7 +34,17 @@ export async function showVersion(cli: Cli, opts: FormatOption): Promise<void> {
     failure = err;
   }
   const data = { Client: client, Server: server };
-  cli.out(opts.format ? `${renderObject(data, opts.format)}\n` : `${renderVersion(data)}`);
+  if (!opts.format) cli.out(renderVersion(data));
+  else {
+    let text = '';
+    try {
+      text = renderObject(versionTemplateData(data), opts.format);
+    } catch (err) {
+      // As docker: a template reaching into the missing server is not the error to report.
+      if (!failure) throw err;
+    }
+    cli.out(`${text}\n`);
+  }
   if (failure) throw failure;
 }
 
