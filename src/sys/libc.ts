@@ -108,11 +108,12 @@ function load(): Libc | null {
     const check = (call: string, rc: number) => {
       if (rc !== 0) throw new LibcError(call, koffi.errno());
     };
+    const spawnCalls = loadSpawn(lib, koffi, check);
     return {
       mount: (source, target, fstype, flags, data) => check(`mount ${target}`, mount(source, target, fstype, flags, data) as number),
       umount2: (target, flags) => check(`umount ${target}`, umount2(target, flags) as number),
-      ...loadSpawn(lib, koffi, check),
-      sealedMemfd: loadSealedMemfd(lib, koffi),
+      ...spawnCalls,
+      sealedMemfd: loadSealedMemfd(lib, koffi, spawnCalls.close),
     };
   } catch {
     return null;
@@ -229,10 +230,9 @@ const F_SEAL_SHRINK = 0x2;
 const F_SEAL_GROW = 0x4;
 const F_SEAL_WRITE = 0x8;
 
-function loadSealedMemfd(lib: ReturnType<Koffi['load']>, koffi: Koffi): Libc['sealedMemfd'] {
+function loadSealedMemfd(lib: ReturnType<Koffi['load']>, koffi: Koffi, close: Libc['close']): Libc['sealedMemfd'] {
   const memfdCreate = lib.func('int memfd_create(const char *name, unsigned int flags)');
   const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
-  const close = lib.func('int close(int fd)');
   return (name, content) => {
     const fd = memfdCreate(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) as number;
     if (fd < 0) throw new LibcError('memfd_create', koffi.errno());
