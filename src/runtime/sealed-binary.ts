@@ -2,12 +2,13 @@
  * The OCI runtime, run from a sealed in-memory copy of its binary.
  *
  * runc and crun guard against CVE-2019-5736 (a container process rewriting the host's runtime
- * binary through /proc/<pid>/exe) by copying themselves into a memfd sealed against writes and
- * executing that copy: crun at every start (~1.8 ms here, a second exec and dynamic link), runc
- * at every `runc init` (its 8.7 MB copied). Both skip the copy when /proc/self/exe already is a
- * memfd with all four seals (write, grow, shrink, seal): nobody can write to it, so sharing one
- * is safe, as their cloned_binary.c notes. berthd makes that copy once per binary, and runs the
- * runtime, itself and through conmon, as /proc/<berthd's pid>/fd/<n>.
+ * binary through /proc/<pid>/exe) by executing a clone of their binary that cannot be written:
+ * a read-only bind mount of it on a temporary file, else a copy in a sealed memfd. crun does it
+ * at every start (~1.8 ms here: a mount, an umount and a second exec and dynamic link), runc at
+ * every `runc init`. Both skip it when /proc/self/exe already is a memfd with all four seals
+ * (write, grow, shrink, seal): nobody can write to it, so sharing one is safe, as their
+ * cloned_binary.c notes. berthd makes that copy once per binary, and runs the runtime, itself
+ * and through conmon, as /proc/<berthd's pid>/fd/<n>.
  *
  * A binary that changes on disk (an upgrade) is copied again; the old copy is closed a minute
  * later, once no conmon about to run it can still be starting. Where no sealed copy can be made
