@@ -116,9 +116,10 @@ export class BerthClient {
       const url = new URL(this.host.replace(/^tcp:/, 'http:'));
       const useTls = !!opts.tls;
       this.base = { hostname: url.hostname, port: Number(url.port || (useTls ? 2376 : 2375)) };
-      this.transport = useTls ? tlsModules().https : http;
-      this.agent = useTls
-        ? new (tlsModules().https.Agent)({
+      const secure = useTls ? tlsModules().https : undefined;
+      this.transport = secure ?? http;
+      this.agent = secure
+        ? new secure.Agent({
             keepAlive: true,
             ca: opts.tls?.ca ? readFileSync(opts.tls.ca) : opts.tls?.extraCa ? rootsWith(opts.tls.extraCa) : undefined,
             cert: opts.tls?.cert ? readFileSync(opts.tls.cert) : undefined,

@@ -16,7 +16,6 @@ import { detectCgroupMode } from '../../src/runtime/spec/host-info.js';
 import { eventually } from '../helpers/daemon.js';
 import { setupEnv, type TestEnv } from './helpers.js';
 
-
 test('crun where the host allows it, else runc and the reason; runc when asked for', async () => {
   assert.equal((await selectRuntime('runc')).name, 'runc');
   // crun refuses a hybrid host whose v2 hierarchy holds a controller (install-system-deps.sh binds them to v1).
