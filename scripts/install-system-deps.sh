@@ -2,7 +2,8 @@
 # Installs every system package berth needs on Debian 12, as root:
 #  - what berthd uses at run time: runc (crun when the host allows), conmon, iptables, iproute2,
 #    tini/catatonit for --init, zstd for zstd layers, util-linux/mount, cgroupfs-mount;
-#  - what the tests and fixtures use: busybox-static, debootstrap, skopeo, tmux, file, strace;
+#  - what the tests and fixtures use: busybox-static, debootstrap, skopeo, tmux, file, strace,
+#    e2fsprogs (mkfs.ext4, chattr, lsattr, dumpe2fs);
 #  - real peers the interop tests and benchmarks compare against: docker.io (dockerd 20.10),
 #    docker-registry, docker-compose, etcd-server, rsyslog.
 set -euo pipefail
@@ -10,7 +11,7 @@ if [[ $(id -u) -ne 0 ]]; then echo "run as root" >&2; exit 1; fi
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   runc crun conmon cgroupfs-mount iptables iproute2 tini catatonit zstd util-linux kmod procps psmisc
-  busybox-static debootstrap skopeo tmux file strace ca-certificates curl openssl
+  busybox-static debootstrap skopeo tmux file strace e2fsprogs ca-certificates curl openssl
   docker.io docker-registry docker-compose etcd-server rsyslog
 )
 missing=()

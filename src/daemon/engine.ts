@@ -20,6 +20,7 @@ import { removeEmptyCgroupParent } from '../runtime/cgroup-parent.js';
 import { ConmonRuntime } from '../runtime/container-runtime.js';
 import { isRuntimeName } from '../runtime/oci-runtime.js';
 import { detectHostInfo } from '../runtime/spec/host-info.js';
+import { makeSpreadDirectories } from '../sys/dir-placement.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { BridgeNetworking } from '../engine/containers/bridge-networking.js';
@@ -142,6 +143,10 @@ export class Engine {
     });
     engine.volumes.usesSettled = () => mounts.settled();
     await engine.volumes.restore((id) => containerStore.get(id)?.state.Running === true);
+    const containersDir = join(config.dataRoot, 'containers');
+    const rootfsDir = join(config.execRoot, 'rootfs');
+    // Each gets a directory per container: spread them over the disk (sys/dir-placement.ts).
+    await makeSpreadDirectories([containersDir, rootfsDir]);
     engine.containerService = new ContainerService({
       store: containerStore,
       images: engine.images,
@@ -150,8 +155,8 @@ export class Engine {
       networking: new BridgeNetworking(engine.networks, containerStore),
       events: engine.events,
       log: log.child({ component: 'containers' }),
-      containersDir: join(config.dataRoot, 'containers'),
-      rootfsDir: join(config.execRoot, 'rootfs'),
+      containersDir,
+      rootfsDir,
       cgroupParent: cgroupParent(engine.instance),
       mountsFor: (c) => mounts.mountsFor(c),
       onRemove: (c, o) => mounts.onRemove(c, o),

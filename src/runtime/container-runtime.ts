@@ -23,6 +23,7 @@ import { existsSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { makeSpreadDirectories } from '../sys/dir-placement.js';
 import { ConflictError, NotFoundError, SystemError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { attach, resizeTerminal, type AttachStream } from './attach.js';
@@ -30,7 +31,7 @@ import { startConmon } from './conmon.js';
 import { execFifoPath, startThroughCrunExecFifo, startThroughExecFifo } from './exec-fifo.js';
 import { ExitWatcher, readExitFile, type ExitInfo } from './exit-watcher.js';
 import { OciRuntime, RUNTIME_NAMES, selectRuntime, type OciState, type RuntimeName } from './oci-runtime.js';
-import { containerPaths, execPaths, runtimeRoot, type ContainerPaths, type RuntimeLayout } from './paths.js';
+import { containerPaths, execPaths, persistRoot, runtimeRoot, type ContainerPaths, type RuntimeLayout } from './paths.js';
 import { SECCOMP_BPF_ANNOTATION, SeccompBpfCache } from './seccomp-cache.js';
 import { hostCapabilities } from './spec/caps.js';
 import { mergeEnv, serializeSpec } from './spec/generate.js';
@@ -184,7 +185,8 @@ export class ConmonRuntime implements ContainerRuntime {
   static async open(opts: ConmonRuntimeOptions): Promise<ConmonRuntime> {
     const sel = await selectRuntime(opts.runtime);
     const root = path.join(runtimeRoot(opts), sel.name);
-    await Promise.all([mkdir(root, { recursive: true }), mkdir(opts.bundleRoot, { recursive: true })]);
+    // Each gets a directory per container: spread them over the disk (sys/dir-placement.ts).
+    await makeSpreadDirectories([root, opts.bundleRoot, persistRoot(opts)]);
     return new ConmonRuntime(opts, await OciRuntime.open({ path: sel.path, name: sel.name, root }));
   }
 
@@ -201,7 +203,7 @@ export class ConmonRuntime implements ContainerRuntime {
         const sel = await selectRuntime(name, { quiet: true });
         if (sel.name !== name) throw new SystemError(sel.fallbackReason ?? `${name} cannot run containers here`);
         const root = path.join(runtimeRoot(this.opts), name);
-        await mkdir(root, { recursive: true });
+        await makeSpreadDirectories([root]);
         return OciRuntime.open({ path: sel.path, name, root });
       })();
       this.runtimes.set(name, rt);

@@ -41,10 +41,15 @@ export function runtimeRoot(layout: RuntimeLayout): string {
   return path.join(layout.runRoot, 'runtime');
 }
 
+/** The parent of conmon's per-container persist directories. */
+export function persistRoot(layout: RuntimeLayout): string {
+  return path.join(layout.runRoot, 'persist');
+}
+
 export function containerPaths(layout: RuntimeLayout, id: string): ContainerPaths {
   const bundleDir = path.join(layout.bundleRoot, id);
   const exitDir = path.join(layout.runRoot, 'exits');
-  const persistDir = path.join(layout.runRoot, 'persist', id);
+  const persistDir = path.join(persistRoot(layout), id);
   return {
     bundleDir,
     configFile: path.join(bundleDir, 'config.json'),

@@ -7,6 +7,7 @@
  *   starts the child with CLONE_VM|CLONE_VFORK, so unlike the fork(2) behind Node's
  *   child_process it copies none of berthd's page tables (0.2 ms instead of 3–5 ms).
  * - memfd_create(2) and fcntl(2)'s seals, for runtime/sealed-binary.ts.
+ * - ioctl(2)'s FS_IOC_GETFLAGS and FS_IOC_SETFLAGS (chattr's flags), for sys/dir-placement.ts.
  *
  * Loaded on first use. Where koffi has no build for the platform, `libc()` is undefined and
  * callers use the programs instead.
@@ -29,6 +30,9 @@ export interface Libc {
   reap(pid: number): number | undefined;
   /** A close-on-exec memfd holding `content`, sealed against writing, resizing and further seals. */
   sealedMemfd(name: string, content: Buffer): number;
+  /** The inode flags of open file `fd` (FS_IOC_GETFLAGS); ENOTTY where its filesystem has none. */
+  inodeFlags(fd: number): number;
+  setInodeFlags(fd: number, flags: number): void;
 }
 
 /** Done in the child, in order, before it execs. */
@@ -114,6 +118,7 @@ function load(): Libc | null {
       umount2: (target, flags) => check(`umount ${target}`, umount2(target, flags) as number),
       ...spawnCalls,
       sealedMemfd: loadSealedMemfd(lib, koffi, spawnCalls.close),
+      ...loadInodeFlags(lib, koffi),
     };
   } catch {
     return null;
@@ -244,5 +249,25 @@ function loadSealedMemfd(lib: ReturnType<Koffi['load']>, koffi: Koffi, close: Li
       close(fd);
       throw err;
     }
+  };
+}
+
+// <linux/fs.h>: _IOR('f', 1, long) and _IOW('f', 2, long) on 64-bit Linux; the kernel reads
+// and writes an int through the pointer.
+const FS_IOC_GETFLAGS = 0x80086601;
+const FS_IOC_SETFLAGS = 0x40086602;
+
+function loadInodeFlags(lib: ReturnType<Koffi['load']>, koffi: Koffi): Pick<Libc, 'inodeFlags' | 'setInodeFlags'> {
+  const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
+  const flags = Buffer.alloc(8);
+  return {
+    inodeFlags: (fd) => {
+      if ((ioctl(fd, FS_IOC_GETFLAGS, 'void *', flags) as number) < 0) throw new LibcError('get inode flags', koffi.errno());
+      return flags.readInt32LE(0);
+    },
+    setInodeFlags: (fd, value) => {
+      flags.writeInt32LE(value, 0);
+      if ((ioctl(fd, FS_IOC_SETFLAGS, 'void *', flags) as number) < 0) throw new LibcError('set inode flags', koffi.errno());
+    },
   };
 }

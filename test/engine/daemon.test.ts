@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,21 @@ describe('berthd process', () => {
     const res = await d.client.request('GET', '/_ping');
     res.resume();
     assert.equal(res.statusCode, 200);
+  });
+
+  test('the directories that get one per container or snapshot spread them over the disk (ext4: chattr +T)', (t) => {
+    const fsType = execFileSync('stat', ['-f', '-c', '%T', d.dataRoot], { encoding: 'utf8' }).trim();
+    if (fsType !== 'ext2/ext3') return t.skip(`the data root is on ${fsType}, which has no TOPDIR flag`);
+    const runtimeRoots = join(d.execRoot, 'runtime/runtime');
+    const dirs = [
+      join(d.dataRoot, 'containers'),
+      join(d.dataRoot, 'snapshots'),
+      join(d.execRoot, 'rootfs'),
+      join(d.execRoot, 'bundles'),
+      join(d.execRoot, 'runtime/persist'),
+      ...readdirSync(runtimeRoots).map((name) => join(runtimeRoots, name)),
+    ];
+    for (const dir of dirs) assert.match(execFileSync('lsattr', ['-d', dir], { encoding: 'utf8' }), /^\S*T\S* /, dir);
   });
 
   test('a second instance with its own roots runs side by side', async () => {

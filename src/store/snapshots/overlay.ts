@@ -11,6 +11,7 @@ import { mkdirSync, renameSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DB } from '../db.js';
+import { spreadSubdirectories } from '../../sys/dir-placement.js';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../util/errors.js';
 import type { Mount, SnapshotInfo, SnapshotKind, Snapshotter, Usage } from './types.js';
 
@@ -42,6 +43,7 @@ export class OverlaySnapshotter implements Snapshotter {
     this.db = opts.db;
     this.snapshotsDir = join(opts.root, 'snapshots');
     mkdirSync(this.snapshotsDir, { recursive: true, mode: 0o700 });
+    spreadSubdirectories(this.snapshotsDir);
   }
 
   prepare(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<Mount[]> {
