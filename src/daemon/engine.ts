@@ -20,7 +20,7 @@ import { removeEmptyCgroupParent } from '../runtime/cgroup-parent.js';
 import { ConmonRuntime } from '../runtime/container-runtime.js';
 import { isRuntimeName } from '../runtime/oci-runtime.js';
 import { detectHostInfo } from '../runtime/spec/host-info.js';
-import { makeSpreadDirectories } from '../sys/dir-placement.js';
+import { makeSpreadDirectories, spreadSubdirectories } from '../sys/dir-placement.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { BridgeNetworking } from '../engine/containers/bridge-networking.js';
@@ -80,6 +80,8 @@ export class Engine {
     this.instance = instanceName(config);
     this.scratchDir = join(config.dataRoot, 'tmp');
     mkdirSync(this.scratchDir, { recursive: true, mode: 0o700 });
+    // Build steps and image loads each make a directory here (sys/dir-placement.ts).
+    spreadSubdirectories(this.scratchDir);
     this.db = openDatabase(join(config.dataRoot, 'berth.db'));
     this.content = new ContentStore(join(config.dataRoot, 'content'));
     this.snapshots = new OverlaySnapshotter({ db: this.db, root: config.dataRoot });

@@ -46,13 +46,14 @@ describe('berthd process', () => {
     assert.equal(res.statusCode, 200);
   });
 
-  test('the directories that get one per container or snapshot spread them over the disk (ext4: chattr +T)', (t) => {
+  test('the directories that get one per container, snapshot or build step spread them over the disk (ext4: chattr +T)', (t) => {
     const fsType = execFileSync('stat', ['-f', '-c', '%T', d.dataRoot], { encoding: 'utf8' }).trim();
     if (fsType !== 'ext2/ext3') return t.skip(`the data root is on ${fsType}, which has no TOPDIR flag`);
     const runtimeRoots = join(d.execRoot, 'runtime/runtime');
     const dirs = [
       join(d.dataRoot, 'containers'),
       join(d.dataRoot, 'snapshots'),
+      join(d.dataRoot, 'tmp'),
       join(d.execRoot, 'rootfs'),
       join(d.execRoot, 'bundles'),
       join(d.execRoot, 'runtime/persist'),
