@@ -8,7 +8,7 @@ import { ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, 
 /**
  * Container benchmarks (issue 3 targets), berthd and Debian's dockerd 20.10 side by side:
  *  - `docker run --rm busybox true` median vs a raw `runc run` of the same rootfs
- *  - `berth run --rm busybox true`
+ *  - `berth run --rm busybox true`, taking turns with `docker run --rm` on the same berthd
  *  - 50 × `docker run -d` in sequence, in rounds that take turns between the daemons (median)
  *  - memory per idle container (supervisor + daemon growth)
  * berthd runs on its default runtime (crun where crun can run containers here, else runc)
@@ -103,7 +103,13 @@ export async function main(): Promise<void> {
       console.error(row.map((cell, i) => (i ? `${header[i]}: ${cell}` : cell)).join('; '));
     };
     const dockerRunRm = (d: Daemon): Contender => ({ name: d.name, once: () => run('docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env }) });
-    const runRm = medians(await takingTurns(runs, [...daemons.map(dockerRunRm), rawContender]));
+    // `berth run --rm` takes turns with `docker run --rm` against the same daemons, so that
+    // the two CLIs are compared within the same spells of this VM.
+    const berthCli = join(repoRoot, 'bin/berth');
+    const berthRuns = existsSync(join(repoRoot, 'dist/cli/berth.cjs')) ? daemons.filter((d) => berths.includes(d.name)) : [];
+    const viaBerth = (name: string) => `${name} via berth`;
+    const berthRunRm = (d: Daemon): Contender => ({ name: viaBerth(d.name), once: () => run(berthCli, ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env }) });
+    const runRm = medians(await takingTurns(runs, [...daemons.map(dockerRunRm), ...berthRuns.map(berthRunRm), rawContender]));
     const raw = runRm[RAW_RUNC]!;
     // The ratio columns of a row: each berthd against dockerd, then against raw runc ('-' where it means nothing).
     const ratios = (v: Record<string, number>, vsRaw: boolean) => [
@@ -111,15 +117,9 @@ export async function main(): Promise<void> {
       ...berths.map((b) => (vsRaw ? (v[b]! / raw).toFixed(2) : '-')),
     ];
     addRow(['docker run --rm busybox true (median)', ...daemons.map((d) => fmt(runRm[d.name]!)), ...ratios(runRm, true)]);
-    const berthCli = join(repoRoot, 'bin/berth');
-    if (existsSync(join(repoRoot, 'dist/src/cli/main.js'))) {
-      try {
-        const berthRunRm = (d: Daemon): Contender => ({ name: d.name, once: () => run(berthCli, ['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: d.env }) });
-        const b = medians(await takingTurns(runs, daemons.filter((x) => berths.includes(x.name)).map(berthRunRm)));
-        addRow(['berth run --rm busybox true (median)', ...berths.map((n) => fmt(b[n]!)), ...(dockerd ? ['-'] : []), ...berths.map(() => '-'), ...berths.map((n) => (b[n]! / raw).toFixed(2))]);
-      } catch (err) {
-        addRow(['berth run --rm busybox true', `failed: ${(err as Error).message.split('\n')[0]}`]);
-      }
+    if (berthRuns.length) {
+      addRow(['berth run --rm busybox true (median)', ...berths.map((n) => fmt(runRm[viaBerth(n)]!)), ...(dockerd ? ['-'] : []), ...berths.map(() => '-'), ...berths.map((n) => (runRm[viaBerth(n)]! / raw).toFixed(2))]);
+      addRow(['berth run --rm / docker run --rm, same berthd', ...berths.map((n) => (runRm[viaBerth(n)]! / runRm[n]!).toFixed(2)), ...(dockerd ? ['-'] : []), ...berths.map(() => '-'), ...berths.map(() => '-')]);
     }
     addRow(['raw runc run (median)', fmt(raw), ...daemons.slice(1).map(() => '-'), ...berths.map(() => '-'), ...berths.map(() => '1.00')]);
     const fiftyRunD = (d: Daemon): Contender => ({
