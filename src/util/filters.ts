@@ -1,4 +1,5 @@
 import { InvalidParameterError } from './errors.js';
+import { parseGoDuration } from './go-duration.js';
 
 /** Rejects filter keys a list does not know, as Docker does ("invalid filter 'x'"). */
 export function checkFilters(filters: Map<string, string[]>, allowed: readonly string[]): void {
@@ -37,24 +38,12 @@ export function globMatch(pattern: string, value: string): boolean {
  */
 export function parseTime(value: string, now = Date.now()): number {
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
-  const d = parseDuration(value);
-  if (d !== undefined) return (now - d) / 1000;
+  try {
+    return (now - parseGoDuration(value) / 1e6) / 1000;
+  } catch {
+    // not a duration: a date, then
+  }
   const t = Date.parse(value);
   if (!Number.isNaN(t)) return t / 1000;
   throw new InvalidParameterError(`invalid time value "${value}": use a Unix timestamp, an RFC 3339 date or a duration like 10m`);
-}
-
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go duration strings (`1h30m`, `500ms`) in milliseconds; undefined if not one. */
-export function parseDuration(value: string): number | undefined {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(value)) !== null) {
-    total += Number(m[1]) * UNIT_MS[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  return matched === value.length && matched > 0 ? total : undefined;
 }

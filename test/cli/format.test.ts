@@ -6,7 +6,7 @@ import { imageRows } from '../../src/cli/format/images.js';
 import { renderList } from '../../src/cli/format/output.js';
 import { tabwrite } from '../../src/cli/format/tabwriter.js';
 import { compileTemplate, TemplateError } from '../../src/cli/format/template.js';
-import { bytesSize, formatGoDuration, fromHumanSize, humanDuration, humanSize, humanSizeWithPrecision, parseGoDuration, ramInBytes } from '../../src/cli/format/units.js';
+import { bytesSize, fromHumanSize, humanDuration, humanSize, humanSizeWithPrecision, ramInBytes } from '../../src/cli/format/units.js';
 
 const render = (tmpl: string, data: unknown) => compileTemplate(tmpl).execute(data);
 
@@ -128,14 +128,6 @@ describe('go-units', () => {
     assert.equal(ramInBytes('2GiB'), 2147483648);
     assert.throws(() => ramInBytes('12x'), /invalid size: '12x'/);
     assert.equal(fromHumanSize('1.5kB'), 1500);
-    assert.equal(parseGoDuration('30s'), 30000);
-    assert.equal(parseGoDuration('1h30m'), 5400000);
-    assert.equal(parseGoDuration('1.5s'), 1500);
-    assert.equal(parseGoDuration('300ms'), 300);
-    assert.throws(() => parseGoDuration('30'), /time: missing unit in duration "30"/);
-    assert.throws(() => parseGoDuration('abc'), /time: invalid duration "abc"/);
-    assert.equal(formatGoDuration(90000), '1m30s');
-    assert.equal(formatGoDuration(500), '500ms');
   });
 });
 

@@ -39,6 +39,12 @@ test('unknown log options are refused at create like Docker', async () => {
   const r2 = await docker(d, ['create', '--log-driver', 'nope', 'busybox', 'true']);
   assert.notEqual(r2.code, 0);
   assert.match(r2.stderr, /no log driver named 'nope'/);
+  // Durations are Go's, in any unit Go takes; a number without one is refused.
+  const r3 = await docker(d, ['create', '--log-driver', 'fluentd', '--log-opt', 'fluentd-retry-wait=10', 'busybox', 'true']);
+  assert.notEqual(r3.code, 0);
+  assert.match(r3.stderr, /invalid fluentd-retry-wait: 10/);
+  const ok = await dockerOk(d, ['create', '--log-driver', 'fluentd', '--log-opt', 'fluentd-retry-wait=1h500us', 'busybox', 'true']);
+  await dockerOk(d, ['rm', ok.trim()]);
 });
 
 test('syslog lines reach a UDP listener with the tag (RFC 5424)', async () => {

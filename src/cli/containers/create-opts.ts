@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { CliError } from '../errors.js';
-import { parseGoDuration, ramInBytes } from '../format/units.js';
+import { parseGoDuration } from '../../util/go-duration.js';
+import { ramInBytes } from '../format/units.js';
 
 /** The flags as commander hands them over (repeatables are arrays). */
 export interface CreateFlags {
@@ -174,9 +175,9 @@ function intFlag(flag: string, value: string | undefined): number | undefined {
 function durationNs(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   try {
-    const ms = parseGoDuration(value);
-    if (ms < 0) throw new Error(`${flag.replace(/^.*--/, '--')} cannot be negative`);
-    return Math.round(ms * 1e6);
+    const ns = parseGoDuration(value);
+    if (ns < 0) throw new Error(`${flag.replace(/^.*--/, '--')} cannot be negative`);
+    return ns;
   } catch (err) {
     throw invalid(flag, value, (err as Error).message);
   }

@@ -7,7 +7,7 @@ import { filtersQuery } from '../filters.js';
 import { containerListFormat, containerRows, type ContainerSummary } from '../format/containers.js';
 import { renderList, renderObject } from '../format/output.js';
 import { tabwrite } from '../format/tabwriter.js';
-import { parseGoDuration } from '../format/units.js';
+import { parseGoDuration } from '../../util/go-duration.js';
 import { FrameDemuxer } from './streams.js';
 
 const enc = encodeURIComponent;
@@ -41,7 +41,7 @@ export function timestampParam(value: string | undefined, now = Date.now()): str
   const date = Date.parse(value);
   if (!Number.isNaN(date)) return String(Math.floor(date / 1000));
   try {
-    return String(Math.floor((now - parseGoDuration(value)) / 1000));
+    return String(Math.floor((now - parseGoDuration(value) / 1e6) / 1000));
   } catch {
     throw new CliError(`invalid value for "since": failed to parse value as time or duration: "${value}"`);
   }

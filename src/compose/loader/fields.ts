@@ -2,7 +2,8 @@ import type { KeyPath } from './errors.js';
 import { isTreeMap } from './source.js';
 import type { Tree, TreeMap } from './source.js';
 import { errorAt } from './tree.js';
-import { parseBytes, parseDuration } from './units.js';
+import { parseGoDuration } from '../../util/go-duration.js';
+import { parseBytes } from './units.js';
 
 /**
  * Typed reads from one mapping of the merged tree. Values may be strings after interpolation
@@ -85,7 +86,7 @@ export class Fields {
     const v = this.str(key);
     if (v === undefined) return undefined;
     try {
-      return parseDuration(v);
+      return parseGoDuration(v.trim());
     } catch (err) {
       this.fail(key, (err as Error).message);
     }

@@ -11,5 +11,5 @@ export { parseDotenv } from './dotenv.js';
 export { parsePortSpec } from './ports.js';
 export { parseVolumeSpec } from './volumes.js';
 export { shellSplit } from './shellwords.js';
-export { parseDuration, formatDuration, parseBytes } from './units.js';
+export { parseBytes } from './units.js';
 export type * from './types.js';

@@ -215,6 +215,7 @@ describe('loadProject: errors name the file, line and key', () => {
     ['malformed.yaml', { line: 6, message: /^malformed\.yaml:6: yaml: / }],
     ['unknown-key.yaml', { line: 4, keyPath: 'services.web', message: /^unknown-key\.yaml:4: services\.web: additional property foo is not allowed$/ }],
     ['bad-port.yaml', { line: 6, keyPath: 'services.web.ports[1]', message: /^bad-port\.yaml:6: services\.web\.ports\[1\]: invalid port "80:abc"/ }],
+    ['bad-duration.yaml', { line: 6, keyPath: 'services.web.healthcheck.interval', message: /^bad-duration\.yaml:6: services\.web\.healthcheck\.interval: time: missing unit in duration "10"$/ }],
     ['bad-volume.yaml', { line: 5, keyPath: 'services.web.volumes[0]', message: /^bad-volume\.yaml:5: services\.web\.volumes\[0\]: invalid volume "a:b:c:d": too many colons$/ }],
     ['undefined-network.yaml', { line: 5, keyPath: 'services.web.networks.front', message: /refers to undefined network front/ }],
     ['undefined-volume.yaml', { line: 5, keyPath: 'services.web.volumes[0]', message: /refers to undefined volume cache/ }],

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { sortKeys } from './canonical-json.js';
 import type { Project, Service } from './types.js';
-import { formatDuration } from './units.js';
+import { formatGoDuration } from '../../util/go-duration.js';
 
 export type SerializeFormat = 'yaml' | 'json';
 
@@ -21,7 +21,7 @@ const DURATION_PATHS = [
 ];
 
 function withDurations(value: unknown, path: string): unknown {
-  if (typeof value === 'number' && DURATION_PATHS.includes(path)) return formatDuration(value);
+  if (typeof value === 'number' && DURATION_PATHS.includes(path)) return formatGoDuration(value);
   if (Array.isArray(value)) return value.map((v) => withDurations(v, path));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parsePortSpec } from './ports.js';
 import { parseVolumeSpec } from './volumes.js';
 import { shellSplit } from './shellwords.js';
-import { formatDuration, parseBytes, parseDuration } from './units.js';
+import { parseBytes } from './units.js';
 
 describe('parsePortSpec', () => {
   it('parses target only, host:target, protocol and host ip', () => {
@@ -65,19 +65,6 @@ describe('shellSplit', () => {
 });
 
 describe('units', () => {
-  it('parses and formats Go durations', () => {
-    assert.equal(parseDuration('1m30s'), 90e9);
-    assert.equal(parseDuration('1.5h'), 5400e9);
-    assert.equal(parseDuration('300ms'), 300e6);
-    assert.equal(parseDuration('10us'), 10e3);
-    assert.equal(parseDuration('0'), 0);
-    assert.throws(() => parseDuration('10'), /invalid duration/);
-    assert.throws(() => parseDuration('5x'), /invalid duration/);
-    assert.equal(formatDuration(90e9), '1m30s');
-    assert.equal(formatDuration(3600e9), '1h0m0s');
-    assert.equal(formatDuration(500e6), '500ms');
-    assert.equal(formatDuration(0), '0s');
-  });
   it('parses byte sizes like docker', () => {
     assert.equal(parseBytes('64m'), 64 * 1024 * 1024);
     assert.equal(parseBytes('1g'), 1024 ** 3);

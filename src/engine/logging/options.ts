@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import type { LogConfig } from '../../api/types/container.js';
 import { InvalidParameterError, NotImplementedError } from '../../util/errors.js';
+import { parseGoDuration } from '../../util/go-duration.js';
 
 export type LogDriverName = 'json-file' | 'local' | 'none' | 'syslog' | 'fluentd' | 'gelf' | 'journald';
 
@@ -44,6 +45,14 @@ export const SYSLOG_FACILITIES: Record<string, number> = {
 export interface EffectiveLogConfig {
   driver: LogDriverName;
   opts: Record<string, string>;
+}
+
+function isDuration(text: string): boolean {
+  try {
+    return parseGoDuration(text) >= 0;
+  } catch {
+    return false;
+  }
 }
 
 function isDriver(name: string): name is LogDriverName {
@@ -106,7 +115,7 @@ export function validateLogConfig(config: LogConfig | undefined | null, defaults
   }
   if (o['fluentd-buffer-limit'] !== undefined && !/^\d+$/.test(o['fluentd-buffer-limit'])) throw new InvalidParameterError(`invalid fluentd-buffer-limit: ${o['fluentd-buffer-limit']}`);
   if (o['fluentd-max-retries'] !== undefined && !/^\d+$/.test(o['fluentd-max-retries'])) throw new InvalidParameterError(`invalid fluentd-max-retries: ${o['fluentd-max-retries']}`);
-  if (o['fluentd-retry-wait'] !== undefined && !/^\d+(\.\d+)?(ms|s|m)$/.test(o['fluentd-retry-wait'])) throw new InvalidParameterError(`invalid fluentd-retry-wait: ${o['fluentd-retry-wait']}`);
+  if (o['fluentd-retry-wait'] !== undefined && !isDuration(o['fluentd-retry-wait'])) throw new InvalidParameterError(`invalid fluentd-retry-wait: ${o['fluentd-retry-wait']}`);
   if (eff.driver === 'journald' && !existsSync(JOURNAL_SOCKET)) {
     throw new InvalidParameterError(`failed to initialize logging driver: journald is not enabled on this host (no ${JOURNAL_SOCKET})`);
   }

@@ -55,33 +55,3 @@ export class ParsedFlags {
     return this.strings.has(name) || this.lists.has(name) || this.bools.has(name);
   }
 }
-
-const UNIT_NS: Readonly<Record<string, number>> = {
-  ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9,
-};
-
-/** Go's time.ParseDuration (`1h30m`, `1.5s`, `300ms`, `0`), in nanoseconds. */
-export function parseGoDuration(text: string): number {
-  const invalid = (): Error => new Error(`time: invalid duration "${text}"`);
-  let s = text;
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    if (s[0] === '-') sign = -1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  if (s === '') throw invalid();
-  let total = 0;
-  const re = /^(\d*)(?:\.(\d*))?([^\d.]+)/u;
-  while (s.length > 0) {
-    const m = re.exec(s);
-    if (!m || (m[1] === '' && (m[2] ?? '') === '')) throw invalid();
-    const unit = UNIT_NS[m[3]!];
-    if (unit === undefined) throw new Error(`time: unknown unit "${m[3]}" in duration "${text}"`);
-    const whole = m[1] === '' ? 0 : Number(m[1]);
-    const frac = m[2] ? Number(`0.${m[2]}`) : 0;
-    total += Math.round((whole + frac) * unit);
-    s = s.slice(m[0].length);
-  }
-  return sign * total;
-}

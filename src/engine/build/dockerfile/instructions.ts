@@ -13,7 +13,8 @@
  */
 import { DockerfileParseError } from './errors.js';
 import { ShellLexer, type EscapeToken, type ShellEnv } from './expand.js';
-import { ParsedFlags, parseGoDuration, type FlagSpec } from './flags.js';
+import { parseGoDuration } from '../../../util/go-duration.js';
+import { ParsedFlags, type FlagSpec } from './flags.js';
 import { parseMount, type RunMount } from './mounts.js';
 import {
   chompHeredocContent, parseDockerfile, parseHeredoc, type DockerfileAst, type DockerfileNode, type ParseOptions,

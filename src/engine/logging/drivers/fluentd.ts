@@ -8,7 +8,7 @@
  * (`fluentd-retry-wait`, doubling; `fluentd-max-retries` then the batch is dropped).
  */
 import { encode, ExtData } from '@msgpack/msgpack';
-import { parseDuration } from '../../../util/filters.js';
+import { parseGoDuration } from '../../../util/go-duration.js';
 import { DeliveryQueue } from '../queue.js';
 import type { LogSource, ShippedRecord } from '../record.js';
 import { parseAddress, StreamTransport } from './transport.js';
@@ -52,7 +52,7 @@ export const createFluentdShipper: ShipperFactory = (src, opts, hooks): LogShipp
   const queue = new DeliveryQueue({
     ...hooks,
     limit: opts['fluentd-buffer-limit'] ? Number(opts['fluentd-buffer-limit']) : undefined,
-    retryWaitMs: opts['fluentd-retry-wait'] ? parseDuration(opts['fluentd-retry-wait']) : undefined,
+    retryWaitMs: opts['fluentd-retry-wait'] ? parseGoDuration(opts['fluentd-retry-wait']) / 1e6 : undefined,
     maxRetries: opts['fluentd-max-retries'] ? Number(opts['fluentd-max-retries']) : undefined,
     deliver: (batch) => transport.send([Buffer.from(encodeForward(tag, src, batch))]),
   });
