@@ -206,4 +206,11 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    description: "snapshots: an index on the directory number, so that picking the next one reads the index's last entry, not every row",
+    sql: `
+      CREATE INDEX snapshots_dir_number ON snapshots(CAST(dir_id AS INTEGER));
+    `,
+  },
 ];

@@ -7,7 +7,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { openDatabase, type DB } from '../../src/store/db.js';
 import { LayerApplier } from '../../src/store/snapshots/apply-layer.js';
 import { chainId, chainIds } from '../../src/store/snapshots/chain-id.js';
-import { EXTRACT_LABEL, OverlaySnapshotter } from '../../src/store/snapshots/overlay.js';
+import { EXTRACT_LABEL, NEXT_DIR_ID_SQL, OverlaySnapshotter } from '../../src/store/snapshots/overlay.js';
 import { compactOverlayOptions, mountRootfs, unmountRootfs } from '../../src/store/snapshots/rootfs.js';
 import { sha256 } from '../../src/util/digest.js';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../src/util/errors.js';
@@ -68,6 +68,11 @@ describe('snapshot lifecycle', () => {
     await sn.prepare('k1', undefined);
     assert.equal(join(sn.upperDir('k1'), '..'), next);
     assert.deepEqual(await readdir(sn.upperDir('k1')), [], 'the new snapshot starts empty');
+  });
+
+  it('numbers a new directory from an index, without reading every snapshot', () => {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${NEXT_DIR_ID_SQL}`).all() as { detail: string }[]).map((r) => r.detail).join('\n');
+    assert.match(plan, /USING (COVERING )?INDEX snapshots_dir_number/);
   });
 
   it('refuses what containerd refuses', async () => {

@@ -34,6 +34,9 @@ export interface OverlaySnapshotterOptions {
   root: string;
 }
 
+/** The next snapshot directory's number; the schema's snapshots_dir_number index serves it. */
+export const NEXT_DIR_ID_SQL = 'SELECT COALESCE(MAX(CAST(dir_id AS INTEGER)), 0) + 1 AS id FROM snapshots';
+
 export class OverlaySnapshotter implements Snapshotter {
   private readonly db: DB;
   /** `<root>/snapshots`: the parent of every snapshot directory. */
@@ -205,7 +208,7 @@ export class OverlaySnapshotter implements Snapshotter {
         if (!p) throw new NotFoundError(`parent snapshot ${parent} not found`);
         if (p.kind !== 'committed') throw new InvalidParameterError(`parent snapshot ${parent} is ${p.kind}: only committed snapshots can be parents`);
       }
-      const next = this.db.prepare('SELECT COALESCE(MAX(CAST(dir_id AS INTEGER)), 0) + 1 AS id FROM snapshots').get() as { id: number };
+      const next = this.db.prepare(NEXT_DIR_ID_SQL).get() as { id: number };
       const id = String(next.id);
       this.db
         .prepare('INSERT INTO snapshots (key, parent, kind, dir_id, size, labels, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)')
