@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectRuntime } from '../src/runtime/oci-runtime.js';
-import { ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, startBerthd, startDockerd, timeIt, type Daemon } from './lib.js';
+import { cleanUpOnInterrupt, ensureFixtures, fmt, median, pidsOf, printTable, repoRoot, rssKb, run, startBerthd, startDockerd, timeIt, type Daemon } from './lib.js';
 
 /**
  * Container benchmarks (issue 3 targets), berthd and Debian's dockerd 20.10 side by side:
@@ -52,7 +52,7 @@ function medians(samples: Map<string, number[]>): Record<string, number> {
 const RAW_RUNC = 'raw runc';
 
 /** `runc run` of the busybox rootfs with runc's own example spec, the yardstick of issue 3. */
-function rawRunc(): Contender & { cleanup: () => void } {
+function rawRunc(): Contender & { cleanup: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'bench-runc-'));
   cpSync(join(repoRoot, 'fixtures/out/busybox-rootfs'), join(dir, 'rootfs'), { recursive: true });
   spawnSync('runc', ['spec'], { cwd: dir });
@@ -64,7 +64,7 @@ function rawRunc(): Contender & { cleanup: () => void } {
   return {
     name: RAW_RUNC,
     once: () => spawnSync('runc', ['--root', join(dir, 'state'), 'run', `bench-${process.pid}-${n++}`], { cwd: dir, stdio: 'ignore' }),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: cleanUpOnInterrupt(() => rmSync(dir, { recursive: true, force: true })),
   };
 }
 
@@ -144,7 +144,7 @@ export async function main(): Promise<void> {
     printTable(`containers (${runs} runs each; raw runc median ${fmt(raw)}${best.fallbackReason ? `; no crun column: ${best.fallbackReason}` : ''})`, rows);
   } finally {
     for (const d of daemons) await d.stop();
-    rawContender.cleanup();
+    await rawContender.cleanup();
   }
 }
 

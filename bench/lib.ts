@@ -27,8 +27,21 @@ export async function sample(n: number, fn: () => Promise<unknown> | unknown, wa
   return out;
 }
 
+/** Workload commands still running, and whether an interrupt stopped new ones (cleanUpOnInterrupt). */
+const inFlight = new Set<Promise<string>>();
+let interrupted = false;
+
 /** Runs a command to completion; throws with its stderr on failure. */
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {
+  if (interrupted) return Promise.reject(new Error(`interrupted: ${cmd} not run`));
+  const done = runProgram(cmd, args, opts);
+  inFlight.add(done);
+  const settled = () => inFlight.delete(done);
+  done.then(settled, settled);
+  return done;
+}
+
+function runProgram(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string }): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const p = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -74,9 +87,40 @@ export interface Daemon {
 }
 
 /**
+ * Clean-ups still to do (daemons started and not stopped, temp dirs). On SIGINT or SIGTERM the
+ * benchmark starts no more commands, lets those under way end (a container being created must
+ * be there to remove), runs these, and exits.
+ */
+const pending = new Set<() => Promise<void>>();
+let listening = false;
+
+/** `cleanUp`, to call when done; an interrupt calls it first. It runs once either way. */
+export function cleanUpOnInterrupt(cleanUp: () => Promise<void> | void): () => Promise<void> {
+  if (!listening) {
+    listening = true;
+    // Kept, not once: npm passes the terminal's ctrl-C on, so it arrives twice.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (interrupted) return;
+        interrupted = true;
+        console.error(`\n${signal}: removing what the benchmark started`);
+        void Promise.allSettled([...inFlight])
+          .then(() => Promise.allSettled([...pending].map((c) => c())))
+          .then(() => process.exit(130));
+      });
+    }
+  }
+  let done: Promise<void> | undefined;
+  const once = () => (done ??= Promise.resolve().then(cleanUp).finally(() => pending.delete(once)));
+  pending.add(once);
+  return once;
+}
+
+/**
  * A fresh root for a benchmarked daemon, under /var/lib where daemons keep their state (the
  * defaults are /var/lib/berth and /var/lib/docker). Both peers get theirs here: on a long-used
- * host, /tmp's directories can be several times slower to create files in.
+ * host, /tmp's directories can be several times slower to create files in (ext4's allocator
+ * steps over recently freed inodes; see src/sys/dir-placement.ts).
  */
 async function daemonRoot(prefix: string): Promise<string> {
   await mkdir(BENCH_ROOTS, { recursive: true });
@@ -91,23 +135,25 @@ export async function startBerthd(extraArgs: string[] = []): Promise<Daemon> {
   const sock = join(root, 'berth.sock');
   await writeFile(join(root, 'daemon.json'), '{}');
   // bin/berthd, as users start it (with its Node flags).
-  const p = spawn(join(repoRoot, 'bin/berthd'), ['-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--config-file', join(root, 'daemon.json'), ...extraArgs], { stdio: 'ignore' });
+  // A process group of its own: a ctrl-C in the terminal is for the benchmark, which then removes
+  // the daemon's containers before it stops it (cleanUpOnInterrupt).
+  const p = spawn(join(repoRoot, 'bin/berthd'), ['-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--config-file', join(root, 'daemon.json'), ...extraArgs], { stdio: 'ignore', detached: true });
   await waitForSocket(sock, p, 'berthd');
   return {
     name: 'berthd',
     host: `unix://${sock}`,
     env: { ...process.env, DOCKER_HOST: `unix://${sock}`, BERTH_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') },
     pid: p.pid!,
-    stop: async () => {
+    stop: cleanUpOnInterrupt(async () => {
       const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
-      const ids = (await run('docker', ['ps', '-aq'], { env }).catch(() => '')).split('\n').filter(Boolean);
-      if (ids.length) await run('docker', ['rm', '-f', ...ids], { env }).catch(() => undefined);
+      const ids = (await runProgram('docker', ['ps', '-aq'], { env }).catch(() => '')).split('\n').filter(Boolean);
+      if (ids.length) await runProgram('docker', ['rm', '-f', ...ids], { env }).catch(() => undefined);
       p.kill('SIGTERM');
       await new Promise((r) => p.once('exit', r));
       await teardownInstanceNetworking({ dataRoot: join(root, 'data'), execRoot: join(root, 'exec') }).catch(() => undefined);
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
       await rmdir(BENCH_ROOTS).catch(() => undefined); // when the other peer is done too
-    },
+    }),
   };
 }
 
@@ -118,7 +164,7 @@ export async function startDockerd(): Promise<Daemon | undefined> {
   const sock = join(root, 'docker.sock');
   // A cgroup parent of its own (dockerd's default, `docker`, outlives it in every hierarchy).
   const cgroupParent = `bench-${basename(root)}`;
-  const p = spawn('dockerd', ['-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'docker.pid'), '--bridge', 'none', '--iptables=false', '--ip-masq=false', '--cgroup-parent', cgroupParent], { stdio: 'ignore' });
+  const p = spawn('dockerd', ['-H', `unix://${sock}`, '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'docker.pid'), '--bridge', 'none', '--iptables=false', '--ip-masq=false', '--cgroup-parent', cgroupParent], { stdio: 'ignore', detached: true });
   await waitForSocket(sock, p, 'dockerd');
   const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
   return {
@@ -126,9 +172,9 @@ export async function startDockerd(): Promise<Daemon | undefined> {
     host: `unix://${sock}`,
     env,
     pid: p.pid!,
-    stop: async () => {
-      const ids = (await run('docker', ['ps', '-aq'], { env }).catch(() => '')).split('\n').filter(Boolean);
-      if (ids.length) await run('docker', ['rm', '-f', ...ids], { env }).catch(() => undefined);
+    stop: cleanUpOnInterrupt(async () => {
+      const ids = (await runProgram('docker', ['ps', '-aq'], { env }).catch(() => '')).split('\n').filter(Boolean);
+      if (ids.length) await runProgram('docker', ['rm', '-f', ...ids], { env }).catch(() => undefined);
       p.kill('SIGTERM');
       await new Promise((r) => p.once('exit', r));
       spawnSync('sh', ['-c', `grep ' ${root}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l`]);
@@ -136,7 +182,7 @@ export async function startDockerd(): Promise<Daemon | undefined> {
       await rmdir(join('/sys/fs/cgroup', cgroupParent)).catch(() => undefined);
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
       await rmdir(BENCH_ROOTS).catch(() => undefined); // when the other peer is done too
-    },
+    }),
   };
 }
 
