@@ -148,13 +148,20 @@ export async function startBerthd(extraArgs: string[] = []): Promise<Daemon> {
       const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
       const ids = (await runProgram('docker', ['ps', '-aq'], { env }).catch(() => '')).split('\n').filter(Boolean);
       if (ids.length) await runProgram('docker', ['rm', '-f', ...ids], { env }).catch(() => undefined);
-      p.kill('SIGTERM');
-      await new Promise((r) => p.once('exit', r));
+      await stopProcess(p);
       await teardownInstanceNetworking({ dataRoot: join(root, 'data'), execRoot: join(root, 'exec') }).catch(() => undefined);
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
       await rmdir(BENCH_ROOTS).catch(() => undefined); // when the other peer is done too
     }),
   };
+}
+
+/** SIGTERM, and its exit; one that has exited already (it crashed) is not waited for. */
+async function stopProcess(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await exited;
 }
 
 /** Debian's dockerd 20.10 on its own socket and roots (no iptables, no bridge: it must not touch the host). */
@@ -175,8 +182,7 @@ export async function startDockerd(): Promise<Daemon | undefined> {
     stop: cleanUpOnInterrupt(async () => {
       const ids = (await runProgram('docker', ['ps', '-aq'], { env }).catch(() => '')).split('\n').filter(Boolean);
       if (ids.length) await runProgram('docker', ['rm', '-f', ...ids], { env }).catch(() => undefined);
-      p.kill('SIGTERM');
-      await new Promise((r) => p.once('exit', r));
+      await stopProcess(p);
       spawnSync('sh', ['-c', `grep ' ${root}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l`]);
       for (const hierarchy of readdirSync('/sys/fs/cgroup')) await rmdir(join('/sys/fs/cgroup', hierarchy, cgroupParent)).catch(() => undefined);
       await rmdir(join('/sys/fs/cgroup', cgroupParent)).catch(() => undefined);

@@ -37,7 +37,13 @@ describe('spreadSubdirectories', () => {
   });
 
   after(() => {
-    for (const target of mounted) execFileSync('umount', [target]);
+    for (const target of mounted) {
+      try {
+        execFileSync('umount', [target]);
+      } catch {
+        execFileSync('umount', ['-l', target]); // busy: detached, and gone once let go
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
