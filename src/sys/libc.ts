@@ -109,7 +109,7 @@ function load(): Libc | null {
     const lib = koffi.load('libc.so.6');
     const mount = lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
     const umount2 = lib.func('int umount2(const char *target, int flags)');
-    const check = (call: string, rc: number) => {
+    const check: Check = (call, rc) => {
       if (rc !== 0) throw new LibcError(call, koffi.errno());
     };
     const spawnCalls = loadSpawn(lib, koffi, check);
@@ -117,8 +117,8 @@ function load(): Libc | null {
       mount: (source, target, fstype, flags, data) => check(`mount ${target}`, mount(source, target, fstype, flags, data) as number),
       umount2: (target, flags) => check(`umount ${target}`, umount2(target, flags) as number),
       ...spawnCalls,
-      sealedMemfd: loadSealedMemfd(lib, koffi, spawnCalls.close),
-      ...loadInodeFlags(lib, koffi),
+      sealedMemfd: loadSealedMemfd(lib, koffi, check, spawnCalls.close),
+      ...loadInodeFlags(lib, check),
     };
   } catch {
     return null;
@@ -140,6 +140,8 @@ const ATTR_SIZE = 512;
 const SIGSET_SIZE = 128;
 
 type Koffi = typeof import('koffi');
+/** Throws a LibcError for `call` unless `rc` is 0, the success of most calls. */
+type Check = (call: string, rc: number) => void;
 
 /** A function the running glibc may be too old to have. */
 function optionalFunc(lib: ReturnType<Koffi['load']>, signature: string): ReturnType<ReturnType<Koffi['load']>['func']> | undefined {
@@ -152,7 +154,7 @@ function optionalFunc(lib: ReturnType<Koffi['load']>, signature: string): Return
 
 type SpawnCalls = Pick<Libc, 'posixSpawn' | 'socketpair' | 'close' | 'reap'>;
 
-function loadSpawn(lib: ReturnType<Koffi['load']>, koffi: Koffi, check: (call: string, rc: number) => void): SpawnCalls {
+function loadSpawn(lib: ReturnType<Koffi['load']>, koffi: Koffi, check: Check): SpawnCalls {
   const spawn = lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)');
   const actionsInit = lib.func('int posix_spawn_file_actions_init(void *actions)');
   const actionsDestroy = lib.func('int posix_spawn_file_actions_destroy(void *actions)');
@@ -235,7 +237,7 @@ const F_SEAL_SHRINK = 0x2;
 const F_SEAL_GROW = 0x4;
 const F_SEAL_WRITE = 0x8;
 
-function loadSealedMemfd(lib: ReturnType<Koffi['load']>, koffi: Koffi, close: Libc['close']): Libc['sealedMemfd'] {
+function loadSealedMemfd(lib: ReturnType<Koffi['load']>, koffi: Koffi, check: Check, close: Libc['close']): Libc['sealedMemfd'] {
   const memfdCreate = lib.func('int memfd_create(const char *name, unsigned int flags)');
   const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
   return (name, content) => {
@@ -243,7 +245,7 @@ function loadSealedMemfd(lib: ReturnType<Koffi['load']>, koffi: Koffi, close: Li
     if (fd < 0) throw new LibcError('memfd_create', koffi.errno());
     try {
       for (let done = 0; done < content.length; ) done += writeSync(fd, content, done);
-      if ((fcntl(fd, F_ADD_SEALS, 'int', F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) as number) < 0) throw new LibcError('seal memfd', koffi.errno());
+      check('seal memfd', fcntl(fd, F_ADD_SEALS, 'int', F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) as number);
       return fd;
     } catch (err) {
       close(fd);
@@ -257,17 +259,17 @@ function loadSealedMemfd(lib: ReturnType<Koffi['load']>, koffi: Koffi, close: Li
 const FS_IOC_GETFLAGS = 0x80086601;
 const FS_IOC_SETFLAGS = 0x40086602;
 
-function loadInodeFlags(lib: ReturnType<Koffi['load']>, koffi: Koffi): Pick<Libc, 'inodeFlags' | 'setInodeFlags'> {
+function loadInodeFlags(lib: ReturnType<Koffi['load']>, check: Check): Pick<Libc, 'inodeFlags' | 'setInodeFlags'> {
   const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
   const flags = Buffer.alloc(8);
   return {
     inodeFlags: (fd) => {
-      if ((ioctl(fd, FS_IOC_GETFLAGS, 'void *', flags) as number) < 0) throw new LibcError('get inode flags', koffi.errno());
+      check('get inode flags', ioctl(fd, FS_IOC_GETFLAGS, 'void *', flags) as number);
       return flags.readInt32LE(0);
     },
     setInodeFlags: (fd, value) => {
       flags.writeInt32LE(value, 0);
-      if ((ioctl(fd, FS_IOC_SETFLAGS, 'void *', flags) as number) < 0) throw new LibcError('set inode flags', koffi.errno());
+      check('set inode flags', ioctl(fd, FS_IOC_SETFLAGS, 'void *', flags) as number);
     },
   };
 }
