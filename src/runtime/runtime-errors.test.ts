@@ -18,6 +18,8 @@ describe('dockerRuntimeMessage', () => {
     assert.equal(dockerRuntimeMessage('executable file `/nonexistent` not found in $PATH: No such file or directory'), 'exec: "/nonexistent": stat /nonexistent: no such file or directory');
     assert.equal(dockerRuntimeMessage('open executable: Permission denied', '/etc/passwd'), 'exec: "/etc/passwd": permission denied');
     assert.equal(dockerRuntimeMessage('open executable: Permission denied'), 'open executable: permission denied', 'no name to give');
+    assert.equal(dockerRuntimeMessage('open executable: Operation not permitted', '/etc'), 'exec: "/etc": permission denied', 'a directory');
+    assert.equal(dockerRuntimeMessage('open executable: Operation not permitted'), 'open executable: permission denied', 'a directory, no name to give');
     assert.equal(dockerRuntimeMessage('executable file `/etc/passwd` not found: Permission denied'), 'exec: "/etc/passwd": permission denied');
   });
 

@@ -10,13 +10,16 @@
  *   executable file `sh2` not found in $PATH: No such ...  exec: "sh2": executable file not found in $PATH
  *   exec `/x`: No such file or directory                   exec: "/x": stat /x: no such file or directory
  *   open executable: Permission denied                     exec: "/etc/passwd": permission denied
+ *   open executable: Operation not permitted               exec: "/etc": permission denied
  *
- * crun 1.8 leaves the program's name out of the last one; `executable` puts it back.
+ * crun 1.8 leaves the program's name out of the last two; `executable` puts it back. The last
+ * is crun refusing a directory, which execve refuses with EACCES: Docker's 126 either way.
  */
 const LOGFMT_MSG = /time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"/g;
 
 export function dockerRuntimeMessage(text: string, executable?: string): string {
-  const named = executable === undefined ? text : text.replace(/open executable: (?=No such file or directory|Permission denied)/g, `exec \`${executable}\`: `);
+  const refused = text.replace(/open executable: Operation not permitted/g, 'open executable: Permission denied');
+  const named = executable === undefined ? refused : refused.replace(/open executable: (?=No such file or directory|Permission denied)/g, `exec \`${executable}\`: `);
   return named
     .replace(LOGFMT_MSG, (_, msg: string) => msg.replace(/\\"/g, '"'))
     .replace(/executable file `([^`/][^`]*)` not found in \$PATH: No such file or directory/g, 'exec: "$1": executable file not found in $PATH')

@@ -52,6 +52,30 @@ test('docker run -it: a shell on a TTY that follows resizes, detaches with ctrl-
   assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'tty'])).trim(), 'exited 7');
 });
 
+test('--detach-keys replaces ctrl-p ctrl-q, for run -it and for attach', async () => {
+  const t = await open('keys', 'run -it --detach-keys ctrl-a,x --name keys busybox sh');
+  await t.waitFor(/^\/ #/m);
+  // The default sequence is now plain input: the session stays and the shell still answers.
+  await t.keys('C-p', 'C-q');
+  await t.type('echo still$((2+3))\n');
+  await t.waitFor(/^still5\s*$/m);
+  await t.keys('C-a', 'x');
+  await t.waitFor(/\[exited 0\]/);
+  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Running}}', 'keys'])).trim(), 'true');
+
+  const a = await open('keys-attach', 'attach --detach-keys ctrl-e,e keys');
+  await eventually('the attach to be live', async () => {
+    await a.type('echo back$((1+2))\n');
+    await new Promise((r) => setTimeout(r, 200));
+    return /^back3\s*$/m.test(await a.screen()) ? true : undefined;
+  });
+  await a.keys('C-e', 'e');
+  // As against dockerd: `docker attach` exits 1 after a detach, where `run -it` exits 0.
+  await a.waitFor(/read escape sequence\s*\n\[exited 1\]/);
+  assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Running}}', 'keys'])).trim(), 'true');
+  await docker(d, ['rm', '-f', 'keys']);
+});
+
 test('docker exec -it runs an interactive shell in a running container', async () => {
   await dockerOk(d, ['run', '-d', '--name', 'ex-tty', 'busybox', 'sleep', '1000']);
   const t = await open('exec', 'exec -it ex-tty sh', { width: 90, height: 25 });

@@ -77,6 +77,7 @@ test('on either runtime, a command that cannot start exits 127 (not found) or 12
     { cmd: 'nosuchcmd', code: 127, says: 'exec: "nosuchcmd": executable file not found in $PATH' },
     { cmd: '/nonexistent', code: 127, says: 'exec: "/nonexistent": stat /nonexistent: no such file or directory' },
     { cmd: '/etc/passwd', code: 126, says: 'exec: "/etc/passwd": permission denied' },
+    { cmd: '/etc', code: 126, says: 'exec: "/etc": permission denied' },
   ];
   for (const runtime of ['crun', 'runc']) {
     const keeper = (await dockerOk(d, ['run', '-d', '--runtime', runtime, 'busybox', 'sleep', '300'])).trim();

@@ -72,8 +72,10 @@ describe('create: validation and errors', () => {
     assert.equal((await c.get<unknown[]>('/containers/json', { all: true })).length, before);
   });
 
-  test('bad input gets 400s that say what is wrong', async () => {
+  test('bad input gets 400s that say what is wrong, and creates nothing', async () => {
+    const before = (await c.get<unknown[]>('/containers/json', { all: true })).length;
     await rejectsWith(create({}, 'bad name!'), 400, /Invalid container name \(bad name!\)/);
+    await rejectsWith(create({ StopSignal: 'SIGFOO' }), 400, /Invalid signal: SIGFOO/);
     await rejectsWith(create({ HostConfig: { Memory: 1024 } }), 400, /Minimum memory limit allowed is 6MB/);
     await rejectsWith(create({ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: 'abc' }] } } }), 400, /invalid port specification/);
     await rejectsWith(create({ HostConfig: { RestartPolicy: { Name: 'sometimes' } } }), 400, /invalid restart policy/);
@@ -83,6 +85,7 @@ describe('create: validation and errors', () => {
     const res = await c.request('POST', '/containers/create', { body: undefined, headers: { 'Content-Type': 'application/json' } });
     res.resume();
     assert.equal(res.statusCode, 400);
+    assert.equal((await c.get<unknown[]>('/containers/json', { all: true })).length, before);
   });
 
   test('malformed JSON is a 400', async () => {

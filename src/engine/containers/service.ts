@@ -106,6 +106,7 @@ export class ContainerService {
     const hostConfig: HostConfig = { NetworkMode: 'default', ...hcIn };
     if (!hostConfig.NetworkMode) hostConfig.NetworkMode = 'default';
     validateHostConfig(hostConfig);
+    if (config.StopSignal && !isValidSignal(config.StopSignal)) throw new InvalidParameterError(`Invalid signal: ${config.StopSignal}`);
     // As Docker: the runtime is chosen at create and stays with the container.
     if (!hostConfig.Runtime) hostConfig.Runtime = this.deps.runtime.runtimeName;
     if (!isRuntimeName(hostConfig.Runtime)) throw new InvalidParameterError(`unknown or invalid runtime name: ${hostConfig.Runtime}`);
