@@ -141,6 +141,8 @@ describe('lifecycle', () => {
     assert.equal((await inspect(id)).State.Status, 'running');
     await post(`/containers/${id}/rename`, { name: 'lifecycle2' });
     assert.equal((await inspect('lifecycle2')).Id, id);
+    await rejectsWith(c.call('POST', `/containers/${id}/rename`, { query: { name: 'bad name' } }), 400, /^Error when allocating new name: Invalid container name \(\/bad name\), only/);
+    assert.equal((await inspect(id)).Name, '/lifecycle2');
     const pid = (await inspect(id)).State.Pid;
     await post(`/containers/${id}/restart`, { t: 0 });
     i = await inspect(id);

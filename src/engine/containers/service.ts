@@ -533,7 +533,13 @@ export class ContainerService {
   rename(ref: string, newName: string): void {
     const c = this.store.mustFind(ref);
     if (!newName) throw new InvalidParameterError('Neither old nor new names may be empty');
-    const name = normalizeName(newName);
+    // Docker's words for rename: the new name with its slash, after the step that failed.
+    let name: string;
+    try {
+      name = normalizeName(newName.startsWith('/') ? newName : `/${newName}`);
+    } catch (err) {
+      throw new InvalidParameterError(`Error when allocating new name: ${errorMessage(err)}`);
+    }
     if (name === c.name) throw new InvalidParameterError(`Renaming a container with the same name as its current name`);
     this.store.rename(c.id, name);
     this.event({ ...c, name }, 'rename', { oldName: `/${c.name}` });
