@@ -146,3 +146,29 @@ test('update changes the memory limit live and in HostConfig', async () => {
   await dockerOk(d, ['update', '--restart', 'on-failure:3', 'fc']);
   assert.equal((await dockerOk(d, ['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'fc'])).trim(), 'on-failure:3');
 });
+
+test('update keeps what it does not set, as Docker: an update then a restart loses no limit', async () => {
+  await dockerOk(d, ['run', '-d', '--name', 'upd', '-m', '64m', '--cpu-shares', '100', '--pids-limit', '40', '--ulimit', 'nofile=100:200', '--restart', 'always', 'busybox', 'sleep', '1000']);
+  // (The docker CLI prints a template's JSON from a map: its keys come sorted.)
+  const fields = '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}} {{.HostConfig.RestartPolicy.Name}} {{json .HostConfig.Ulimits}}';
+  const mib = 1024 * 1024;
+  // Docker's default swap limit, twice the memory, is in HostConfig from create on.
+  assert.equal((await dockerOk(d, ['inspect', '-f', fields, 'upd'])).trim(), `${64 * mib} ${128 * mib} 100 40 0 always [{"Hard":200,"Name":"nofile","Soft":100}]`);
+  await dockerOk(d, ['update', '--cpus', '0.5', 'upd']);
+  assert.equal((await dockerOk(d, ['inspect', '-f', fields, 'upd'])).trim(), `${64 * mib} ${128 * mib} 100 40 500000000 always [{"Hard":200,"Name":"nofile","Soft":100}]`);
+  await dockerOk(d, ['restart', '-t', '0', 'upd']);
+  const inside = await dockerOk(d, ['exec', 'upd', 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; ulimit -n']);
+  assert.equal(inside, `${64 * mib}\n40\n100\n`);
+
+  // Refusals name the container, and change nothing.
+  const id = (await dockerOk(d, ['inspect', '-f', '{{.Id}}', 'upd'])).trim();
+  const swap = await docker(d, ['update', '-m', '256m', 'upd']);
+  assert.match(swap.stderr, new RegExp(`Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`));
+  const period = await docker(d, ['update', '--cpu-period', '50000', 'upd']);
+  assert.match(period.stderr, new RegExp(`Cannot update container ${id}: Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set`));
+  assert.match((await docker(d, ['update', '--restart', 'sometimes', 'upd'])).stderr, /invalid restart policy: unknown policy 'sometimes'/);
+  assert.equal((await dockerOk(d, ['inspect', '-f', fields, 'upd'])).trim(), `${64 * mib} ${128 * mib} 100 40 500000000 always [{"Hard":200,"Name":"nofile","Soft":100}]`);
+  await dockerOk(d, ['update', '-m', '256m', '--memory-swap', '512m', 'upd']);
+  assert.equal((await dockerOk(d, ['exec', 'upd', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'])).trim(), String(256 * mib));
+  await docker(d, ['rm', '-f', 'upd']);
+});

@@ -103,3 +103,25 @@ test('logs -f sees lines written while following', async () => {
   const r = await docker(d, ['logs', '-f', 'lf2']);
   assert.equal(r.stdout, 'n1\nn2\nn3\n');
 });
+
+test('--device maps a host device with its permissions on either runtime; a missing one is refused at create; --privileged gets the host devices', async () => {
+  for (const runtime of ['crun', 'runc']) {
+    const mapped = await dockerOk(d, ['run', '--rm', '--runtime', runtime, '--device', '/dev/null:/dev/mynull', 'busybox', 'sh', '-c', 'stat -c "%F %t,%T" /dev/mynull; echo x > /dev/mynull && echo wrote']);
+    assert.equal(mapped, 'character special file 1,3\nwrote\n', runtime);
+    // The permissions go to the device cgroup: opening for writing (`true >` writes nothing) is
+    // allowed by the default rwm and refused by `:r`. /dev/kmsg, unlike /dev/null, is not
+    // among the devices every container may use.
+    const opened = await docker(d, ['run', '--rm', '--runtime', runtime, '--device', '/dev/kmsg:/dev/mykmsg', 'busybox', 'sh', '-c', '(true > /dev/mykmsg) && echo opened']);
+    assert.equal(opened.stdout, 'opened\n', `${runtime}: ${opened.stderr}`);
+    const readOnly = await docker(d, ['run', '--rm', '--runtime', runtime, '--device', '/dev/kmsg:/dev/mykmsg:r', 'busybox', 'sh', '-c', '(true > /dev/mykmsg) 2>/dev/null || echo refused']);
+    assert.equal(readOnly.stdout, 'refused\n', `${runtime}: ${readOnly.stderr}`);
+  }
+  const before = (await dockerOk(d, ['ps', '-aq'])).trim();
+  const missing = await docker(d, ['create', '--device', '/dev/berth-nope', 'busybox', 'true']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/berth-nope": no such file or directory/);
+  assert.equal((await dockerOk(d, ['ps', '-aq'])).trim(), before);
+  // /dev/kmsg is the host's, not one of the devices every container gets.
+  assert.equal((await docker(d, ['run', '--rm', 'busybox', 'test', '-c', '/dev/kmsg'])).code, 1);
+  assert.equal((await docker(d, ['run', '--rm', '--privileged', 'busybox', 'test', '-c', '/dev/kmsg'])).code, 0);
+});

@@ -10,11 +10,12 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { ContainerConfig, HostConfig } from '../../api/types/container.js';
 import { archiveContainerPath, commitContainer, containerChanges, exportContainer, extractToContainer, statContainerPath } from '../../engine/containers/files.js';
+import { validateHostConfig } from '../../engine/containers/merge-config.js';
 import type { ContainerService } from '../../engine/containers/service.js';
 import type { ImageService } from '../../engine/images/service.js';
 import { buildResources } from '../../runtime/spec/resources.js';
 import { detectHostInfo } from '../../runtime/spec/host-info.js';
-import { ConflictError, InvalidParameterError, SystemError, errorMessage } from '../../util/errors.js';
+import { BerthError, ConflictError, InvalidParameterError, SystemError, errorMessage } from '../../util/errors.js';
 import { queryBool, readJSON, sendJSON } from '../http.js';
 import type { ApiRouter } from '../router.js';
 
@@ -145,25 +146,53 @@ async function top(pids: number[], psArgs: string): Promise<{ Titles: string[]; 
   return { Titles: titles, Processes: processes };
 }
 
+/** Docker's words for an update that passed validation and failed after: which container, and why. */
+function cannotUpdate(id: string, err: unknown): BerthError {
+  const status = err instanceof BerthError ? err.status : 500;
+  const code = err instanceof BerthError ? err.code : 'BERTH_SYSTEM';
+  return new BerthError(status, code, `Cannot update container ${id}: ${errorMessage(err)}`, { cause: err });
+}
+
+/**
+ * What `docker update` can change. The docker CLI sends every field, a zero (or an empty
+ * string, or no RestartPolicy name) meaning "not given": as Docker's UpdateContainer, only
+ * what is set replaces the container's value.
+ */
+const UPDATABLE = ['BlkioWeight', 'CpuShares', 'NanoCpus', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'Memory', 'MemorySwap', 'MemoryReservation', 'KernelMemory', 'CpuRealtimePeriod', 'CpuRealtimeRuntime'] as const;
+
+/** Docker's refusals of an update that contradicts what the container already has. */
+function updateConflict(current: HostConfig, wanted: Partial<HostConfig>): string | undefined {
+  const [nano, period, quota] = [wanted.NanoCpus ?? 0, wanted.CpuPeriod ?? 0, wanted.CpuQuota ?? 0];
+  if (nano > 0 && (current.CpuPeriod ?? 0) > 0) return 'Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set';
+  if (nano > 0 && (current.CpuQuota ?? 0) > 0) return 'Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set';
+  if (period > 0 && (current.NanoCpus ?? 0) > 0) return 'Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set';
+  if (quota > 0 && (current.NanoCpus ?? 0) > 0) return 'Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set';
+  if (wanted.Memory && !wanted.MemorySwap && (current.MemorySwap ?? 0) > 0 && current.MemorySwap! < wanted.Memory) {
+    return 'Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time';
+  }
+  return undefined;
+}
+
 /** `docker update`: new limits applied to the running container and kept in its HostConfig. */
 async function updateContainer(containers: ContainerService, ref: string, body: Partial<HostConfig>): Promise<{ Warnings: string[] }> {
   const c = containers.store.mustFind(ref);
   const { RestartPolicy, ...resources } = body;
-  const hc: HostConfig = { ...c.hostConfig };
-  for (const [k, v] of Object.entries(resources)) if (v !== undefined) (hc as Record<string, unknown>)[k] = v;
-  if (RestartPolicy) {
-    if (hc.AutoRemove && RestartPolicy.Name && RestartPolicy.Name !== 'no') throw new InvalidParameterError('Restart policy cannot be updated because AutoRemove is enabled for the container');
-    hc.RestartPolicy = RestartPolicy as HostConfig['RestartPolicy'];
-  }
-  // Only what the request names is sent to the runtime; the rest keeps its current value.
+  // Only what the request sets is sent to the runtime; the rest keeps its current value.
   const { resources: oci, warnings } = buildResources(resources, detectHostInfo(), true);
-  if (resources.Memory && resources.MemorySwap === undefined && c.hostConfig.MemorySwap && c.hostConfig.MemorySwap > 0 && c.hostConfig.MemorySwap < resources.Memory) {
-    throw new InvalidParameterError('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+  if (RestartPolicy?.Name) validateHostConfig({ RestartPolicy } as HostConfig);
+  const conflict = updateConflict(c.hostConfig, resources);
+  if (conflict) throw cannotUpdate(c.id, new ConflictError(conflict));
+  if (RestartPolicy?.Name && c.hostConfig.AutoRemove && RestartPolicy.Name !== 'no') {
+    throw cannotUpdate(c.id, new ConflictError('Restart policy cannot be updated because AutoRemove is enabled for the container'));
   }
   const cur = containers.store.get(c.id) ?? c;
-  if (cur.state.Running) await containers.deps.runtime.update(c.id, oci);
+  if (cur.state.Running) await containers.deps.runtime.update(c.id, oci).catch((err: unknown) => Promise.reject(cannotUpdate(c.id, err)));
   const latest = containers.store.get(c.id) ?? cur;
-  latest.hostConfig = { ...latest.hostConfig, ...hc };
+  const hc: HostConfig = { ...latest.hostConfig };
+  for (const k of UPDATABLE) if (resources[k]) (hc as Record<string, unknown>)[k] = resources[k];
+  if (resources.PidsLimit !== undefined && resources.PidsLimit !== null) hc.PidsLimit = resources.PidsLimit;
+  if (RestartPolicy?.Name) hc.RestartPolicy = RestartPolicy as HostConfig['RestartPolicy'];
+  latest.hostConfig = hc;
   containers.store.save(latest);
   containers.deps.events.publish('container', 'update', c.id, { ...c.config.Labels, image: c.imageRef, name: c.name });
   return { Warnings: warnings };

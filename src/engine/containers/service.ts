@@ -4,6 +4,7 @@ import type { ContainerCreateRequest, HostConfig } from '../../api/types/contain
 import type { AttachStream, ConmonRuntime, CreateOptions, ExitInfo } from '../../runtime/container-runtime.js';
 import { isRuntimeName } from '../../runtime/oci-runtime.js';
 import { dockerRuntimeMessage } from '../../runtime/runtime-errors.js';
+import { devicesForHostConfig } from '../../runtime/spec/devices.js';
 import { generateSpec } from '../../runtime/spec/generate.js';
 import { detectHostInfo } from '../../runtime/spec/host-info.js';
 import { readUserDatabase, type UserDatabase } from '../../runtime/spec/user.js';
@@ -107,6 +108,9 @@ export class ContainerService {
     if (!hostConfig.NetworkMode) hostConfig.NetworkMode = 'default';
     validateHostConfig(hostConfig);
     if (config.StopSignal && !isValidSignal(config.StopSignal)) throw new InvalidParameterError(`Invalid signal: ${config.StopSignal}`);
+    // Docker keeps the swap limit it defaults to in HostConfig (twice the memory; unlimited
+    // where the kernel cannot limit swap): inspect shows it and `docker update` checks against it.
+    if ((hostConfig.Memory ?? 0) > 0 && !hostConfig.MemorySwap) hostConfig.MemorySwap = detectHostInfo().swapLimit ? hostConfig.Memory! * 2 : -1;
     // As Docker: the runtime is chosen at create and stays with the container.
     if (!hostConfig.Runtime) hostConfig.Runtime = this.deps.runtime.runtimeName;
     if (!isRuntimeName(hostConfig.Runtime)) throw new InvalidParameterError(`unknown or invalid runtime name: ${hostConfig.Runtime}`);
@@ -178,6 +182,7 @@ export class ContainerService {
       rootfsPath: '/nonexistent',
       users: o.users,
       cgroupParent: this.deps.cgroupParent,
+      devices: devicesForHostConfig(o.hostConfig),
       host: detectHostInfo(),
     });
     return warnings;
@@ -237,6 +242,7 @@ export class ContainerService {
         resolvConfFile: etc.resolvConf,
         cgroupParent: this.deps.cgroupParent,
         extraMounts,
+        devices: devicesForHostConfig(c.hostConfig),
         host: detectHostInfo(),
       });
       mark('spec');

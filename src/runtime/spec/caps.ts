@@ -4,7 +4,7 @@
  * privileged mode (every capability the kernel knows).
  */
 import { readFileSync } from 'node:fs';
-import { InvalidParameterError } from '../../util/errors.js';
+import { InvalidParameterError, errorMessage } from '../../util/errors.js';
 
 /** Indexed by capability number, as in linux/capability.h. */
 export const KNOWN_CAPABILITIES = [
@@ -55,6 +55,15 @@ export function normalizeCapability(name: string): string {
   return full;
 }
 
+/** A list's names normalized; an unknown one is refused naming the field, as Docker does. */
+function normalizeList(names: readonly string[] | null | undefined, field: 'CapAdd' | 'CapDrop'): string[] {
+  try {
+    return (names ?? []).map(normalizeCapability);
+  } catch (err) {
+    throw new InvalidParameterError(`invalid ${field}: ${errorMessage(err)}`);
+  }
+}
+
 export interface CapabilityOptions {
   capAdd?: readonly string[] | null;
   capDrop?: readonly string[] | null;
@@ -67,8 +76,8 @@ export interface CapabilityOptions {
 export function resolveCapabilities(opts: CapabilityOptions): string[] {
   const all = opts.allCapabilities ?? hostCapabilities();
   if (opts.privileged) return [...all];
-  const adds = (opts.capAdd ?? []).map(normalizeCapability);
-  const drops = (opts.capDrop ?? []).map(normalizeCapability);
+  const adds = normalizeList(opts.capAdd, 'CapAdd');
+  const drops = normalizeList(opts.capDrop, 'CapDrop');
   let caps: string[];
   if (adds.includes('ALL')) caps = [...all];
   else if (drops.includes('ALL')) caps = adds;

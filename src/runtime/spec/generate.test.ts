@@ -91,7 +91,8 @@ describe('capabilities', () => {
     assert.deepEqual(resolveCapabilities({ capDrop: ['ALL'], capAdd: ['KILL'], allCapabilities: KNOWN_CAPABILITIES }), ['CAP_KILL']);
     assert.equal(resolveCapabilities({ capAdd: ['all'], allCapabilities: KNOWN_CAPABILITIES }).length, KNOWN_CAPABILITIES.length);
     assert.equal(resolveCapabilities({ privileged: true, allCapabilities: ['CAP_CHOWN'] }).length, 1);
-    invalid(() => resolveCapabilities({ capAdd: ['FLY'] }), 'unknown capability: "CAP_FLY"');
+    invalid(() => resolveCapabilities({ capAdd: ['FLY'] }), 'invalid CapAdd: unknown capability: "CAP_FLY"');
+    invalid(() => resolveCapabilities({ capDrop: ['chown', 'swim'] }), 'invalid CapDrop: unknown capability: "CAP_SWIM"');
   });
 });
 
@@ -179,7 +180,9 @@ describe('resources', () => {
     invalid(() => buildResources({ CpusetCpus: '1-0' }, host), 'Invalid value 1-0 for cpuset cpus');
     invalid(() => buildResources({ CpusetCpus: '0-3' }, host), /Requested CPUs are not available - requested 0-3, available: 0-1/);
     invalid(() => buildResources({ MemorySwappiness: 101 }, host), /valid memory swappiness range is 0-100/);
-    invalid(() => buildResources({ BlkioWeight: 5 }, host), 'Range of blkio weight is from 10 to 1000');
+    invalid(() => buildResources({ BlkioWeight: 5 }, { ...host, blkioWeight: true }), 'Range of blkio weight is from 10 to 1000');
+    // Without blkio weight in the kernel, Docker discards the weight before it checks the range.
+    assert.deepEqual(buildResources({ BlkioWeight: 5 }, host).warnings, ['Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.']);
     invalid(() => buildResources({ CpuPeriod: 10 }, host), /CPU cfs period can not be less than 1ms/);
     assert.deepEqual([...(parseCpuset('0-2,5') ?? [])], [0, 1, 2, 5]);
   });

@@ -126,11 +126,12 @@ export function buildResources(r: Resources, host: Pick<HostInfo, 'cpuCount' | '
     else if (forUpdate) out.pids = { limit: -1 };
   }
 
+  // As Docker: where the kernel has no blkio weight, any weight is discarded before its range is checked.
   const weight = r.BlkioWeight ?? 0;
-  if (weight !== 0 && (weight < 10 || weight > 1000)) throw new InvalidParameterError('Range of blkio weight is from 10 to 1000');
-  if (weight > 0) {
-    if (host.blkioWeight) out.blockIO = { weight };
-    else warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
+  if (weight > 0 && !host.blkioWeight) warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
+  else if (weight !== 0) {
+    if (weight < 10 || weight > 1000) throw new InvalidParameterError('Range of blkio weight is from 10 to 1000');
+    out.blockIO = { weight };
   }
   return { resources: out, warnings };
 }
