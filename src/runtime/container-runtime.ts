@@ -36,7 +36,7 @@ import { SECCOMP_BPF_ANNOTATION, SeccompBpfCache } from './seccomp-cache.js';
 import { hostCapabilities } from './spec/caps.js';
 import { mergeEnv, serializeSpec } from './spec/generate.js';
 import type { OciProcess, OciResources, OciSpec } from './spec/oci-types.js';
-import { readUserDatabase, resolveUser } from './spec/user.js';
+import { readUserDatabase, resolveUser, withHomeFallback, withoutHomeFallback } from './spec/user.js';
 
 export type { AttachStream } from './attach.js';
 export type { ExitInfo } from './exit-watcher.js';
@@ -407,13 +407,14 @@ export class ConmonRuntime implements ContainerRuntime {
     await Promise.all([mkdir(ep.exitDir, { recursive: true }), mkdir(ep.persistDir, { recursive: true })]);
 
     const base = spec.process;
-    const user = o.user ? resolveUser(o.user, [], readUserDatabase(spec.root.path)) : undefined;
+    const users = o.user ? readUserDatabase(spec.root.path) : undefined;
+    const user = o.user ? resolveUser(o.user, [], users!) : undefined;
     const caps = o.privileged ? hostCapabilities() : undefined;
     const proc: OciProcess = {
       ...base,
       terminal: o.tty === true,
       args: o.cmd,
-      env: mergeEnv(base.env, o.env),
+      env: user ? withHomeFallback(mergeEnv(withoutHomeFallback(base.env, base.user.uid, users!), o.env), user.uid, users!) : mergeEnv(base.env, o.env),
       cwd: o.workdir || base.cwd,
       user: user
         ? { uid: user.uid, gid: user.gid, umask: base.user.umask, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) }

@@ -94,6 +94,22 @@ test('on either runtime, a command that cannot start exits 127 (not found) or 12
   }
 });
 
+test('HOME is the same on either runtime: the user\'s from passwd, `/` for a uid without an entry, also in exec', async () => {
+  const home = 'echo "[$HOME]"';
+  for (const runtime of ['crun', 'runc']) {
+    const run = (args: string[]) => dockerOk(d, ['run', '--rm', '--runtime', runtime, ...args, 'busybox', 'sh', '-c', home]);
+    assert.equal(await run([]), '[/root]\n', runtime);
+    assert.equal(await run(['-u', 'nobody']), '[/nonexistent]\n', runtime);
+    assert.equal(await run(['-u', '5000']), '[/]\n', runtime);
+    assert.equal(await run(['-u', '5000', '-e', 'HOME=/mine']), '[/mine]\n', runtime);
+    const uid5000 = (await dockerOk(d, ['run', '-d', '--runtime', runtime, '-u', '5000', 'busybox', 'sleep', '300'])).trim();
+    assert.equal(await dockerOk(d, ['exec', uid5000, 'sh', '-c', home]), '[/]\n', runtime);
+    assert.equal(await dockerOk(d, ['exec', '-u', 'root', uid5000, 'sh', '-c', home]), '[/root]\n', runtime);
+    assert.equal(await dockerOk(d, ['exec', '-u', '6000', uid5000, 'sh', '-c', home]), '[/]\n', runtime);
+    await dockerOk(d, ['rm', '-f', uid5000]);
+  }
+});
+
 test('a compiled seccomp filter is reused for the same profile only', async () => {
   // A profile that refuses mkdir, and one that differs only in refusing rmdir.
   const profile = (denied: string[]) =>

@@ -103,7 +103,7 @@ export function applyChanges(config: ImageRuntimeConfig, changes: readonly strin
     const change = raw.trim();
     if (change === '') continue;
     const keyword = change.split(/\s+/, 1)[0]!.toUpperCase();
-    if (!(CHANGE_INSTRUCTIONS as readonly string[]).includes(keyword)) throw new InvalidParameterError(`${keyword} is not a valid change command`);
+    if (!(CHANGE_INSTRUCTIONS as readonly string[]).includes(keyword)) throw new InvalidParameterError(`${keyword.toLowerCase()} is not a valid change command`);
     const { instructions } = parseInstructions(change, { fileName: '--change' });
     for (const instr of instructions) applyConfigInstruction(out, instr);
   }

@@ -67,6 +67,12 @@ describe('args and env', () => {
   test('env: defaults, image, container override; TERM with tty', () => {
     const { spec } = generateSpec(input({ config: { Cmd: ['sh'], Env: ['A=2', 'PATH=/x'], Tty: true, Hostname: 'h' }, imageConfig: { Env: ['A=1', 'B=1'] } }));
     assert.deepEqual(spec.process.env, ['PATH=/x', 'HOSTNAME=h', 'TERM=xterm', 'A=2', 'B=1']);
+    // A user without a passwd entry gets runc's HOME=/ on either runtime; the runtime sets an
+    // entry's home itself; the image's or the container's HOME is kept.
+    const home = (config: SpecInput['config']) => generateSpec(input({ config })).spec.process.env.filter((e) => e.startsWith('HOME='));
+    assert.deepEqual(home({ Cmd: ['sh'], User: '5000' }), ['HOME=/']);
+    assert.deepEqual(home({ Cmd: ['sh'], User: 'user' }), []);
+    assert.deepEqual(home({ Cmd: ['sh'], User: '5000', Env: ['HOME=/mine'] }), ['HOME=/mine']);
     assert.deepEqual(mergeEnv(['A=1'], null, ['A=3']), ['A=3']);
   });
   test('hostname defaults to the short id; workdir must be absolute', () => {

@@ -17,7 +17,7 @@ import { buildResources } from './resources.js';
 import { buildRlimits } from './rlimits.js';
 import { parseSeccompProfile, toOciSeccomp } from './seccomp.js';
 import { DEFAULT_SECCOMP_PROFILE } from './seccomp-default.js';
-import { resolveUser, type UserDatabase } from './user.js';
+import { resolveUser, withHomeFallback, type UserDatabase } from './user.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
@@ -251,7 +251,7 @@ export function generateSpec(input: SpecInput): SpecResult {
   const user = resolveUser(config.User || image.User, hc.GroupAdd ?? [], input.users);
   const daemonEnv = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname ?? os.hostname()}`];
   if (config.Tty) daemonEnv.push('TERM=xterm');
-  const env = mergeEnv(daemonEnv, image.Env, config.Env);
+  const env = withHomeFallback(mergeEnv(daemonEnv, image.Env, config.Env), user.uid, input.users);
 
   const caps = resolveCapabilities({ capAdd: hc.CapAdd, capDrop: hc.CapDrop, privileged, allCapabilities: host.capabilities });
   const { rlimits, warnings: rlimitWarnings } = buildRlimits(hc.Ulimits ?? [], host.rlimits);

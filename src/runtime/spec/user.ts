@@ -122,3 +122,20 @@ export function resolveUser(spec: string | undefined, groupAdd: readonly string[
   for (const g of groupAdd) additional.push(lookupGroup(g));
   return { uid, gid, additionalGids: [...new Set([gid, ...additional])], home };
 }
+
+/**
+ * The runtimes set HOME from the user's passwd entry when the environment has none; without
+ * an entry runc sets `/` (as Docker users see it) and crun nothing. This adds runc's `/`, so
+ * that both runtimes give the same environment.
+ */
+export function withHomeFallback(env: string[], uid: number, db: UserDatabase): string[] {
+  if (env.some((e) => e.startsWith('HOME=')) || db.passwd.some((p) => p.uid === uid)) return env;
+  return [...env, 'HOME=/'];
+}
+
+/** The environment without the HOME=/ that withHomeFallback gave `uid`: an exec as another user gets its own. */
+export function withoutHomeFallback(env: string[], uid: number, db: UserDatabase): string[] {
+  if (db.passwd.some((p) => p.uid === uid)) return env;
+  return env.filter((e) => e !== 'HOME=/');
+}
+
