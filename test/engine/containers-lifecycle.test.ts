@@ -66,6 +66,21 @@ describe('create: validation and errors', () => {
     assert.equal(i.State.Status, 'created');
   });
 
+  test('create fills HostConfig as Docker does: the docker CLI\'s "not set", swap, masked paths; GraphDriver names the overlay', async () => {
+    const mib = 1024 * 1024;
+    const id = await create({ Cmd: ['true'], HostConfig: { Memory: 64 * mib, MemorySwappiness: -1, PidsLimit: 0 } });
+    const i = (await c.get<{ HostConfig: Record<string, unknown>; Config: Record<string, unknown>; GraphDriver: { Data: Record<string, string> } }>(`/containers/${id}/json`));
+    assert.deepEqual([i.HostConfig.MemorySwap, i.HostConfig.MemorySwappiness, i.HostConfig.PidsLimit], [128 * mib, null, null]);
+    assert.ok((i.HostConfig.MaskedPaths as string[]).includes('/proc/kcore'));
+    assert.ok((i.HostConfig.ReadonlyPaths as string[]).includes('/proc/sys'));
+    assert.equal('StopSignal' in i.Config, false);
+    for (const dir of ['LowerDir', 'UpperDir', 'WorkDir']) assert.ok(existsSync(i.GraphDriver.Data[dir]!.split(':')[0]!), `${dir}: ${i.GraphDriver.Data[dir]}`);
+    const unconfined = await c.get<{ HostConfig: Record<string, unknown> }>(`/containers/${await create({ Cmd: ['true'], HostConfig: { SecurityOpt: ['systempaths=unconfined'] } })}/json`);
+    assert.deepEqual([unconfined.HostConfig.MaskedPaths, unconfined.HostConfig.ReadonlyPaths], [[], []]);
+    const privileged = await c.get<{ HostConfig: Record<string, unknown> }>(`/containers/${await create({ Cmd: ['true'], HostConfig: { Privileged: true } })}/json`);
+    assert.equal(privileged.HostConfig.MaskedPaths ?? null, null);
+  });
+
   test('a conflicting name is a 409 with Docker\'s message and changes nothing', async () => {
     const before = (await c.get<unknown[]>('/containers/json', { all: true })).length;
     await rejectsWith(create({}, 'merged'), 409, /Conflict. The container name "\/merged" is already in use by container/);

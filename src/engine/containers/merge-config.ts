@@ -1,4 +1,5 @@
 import type { ContainerConfig, HostConfig } from '../../api/types/container.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, parseSecurityOpts } from '../../runtime/spec/generate.js';
 import { InvalidParameterError } from '../../util/errors.js';
 import type { ImageRuntimeConfig } from '../images/oci.js';
 
@@ -31,7 +32,8 @@ export function mergeImageConfig(user: ContainerConfig, image: ImageRuntimeConfi
   }
   out.WorkingDir ||= image.WorkingDir ?? '';
   if (image.Volumes) out.Volumes = { ...(image.Volumes as ContainerConfig['Volumes']), ...out.Volumes };
-  out.StopSignal ||= image.StopSignal ?? null;
+  // Left out when neither sets it, as Docker's inspect leaves it out.
+  if (!out.StopSignal && image.StopSignal) out.StopSignal = image.StopSignal;
   if (!out.Healthcheck && image.Healthcheck) out.Healthcheck = image.Healthcheck;
   else if (out.Healthcheck && image.Healthcheck) {
     // Docker: unset fields of the container's healthcheck inherit the image's
@@ -76,3 +78,21 @@ export function validateHostConfig(hc: HostConfig): void {
   if (hc.NanoCpus && hc.CpuQuota) throw new InvalidParameterError('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   if (hc.NanoCpus !== undefined && hc.NanoCpus < 0) throw new InvalidParameterError('Range of CPUs is from 0.01 to the number of CPUs available');
 }
+
+/**
+ * What Docker fills in a valid HostConfig at create, so that inspect shows it and `docker
+ * update` checks against it: the swap limit (twice the memory; unlimited where the kernel
+ * cannot limit swap), the masked and read-only paths, and null for the docker CLI's "not set"
+ * (MemorySwappiness -1, PidsLimit 0 or below).
+ */
+export function fillHostConfigDefaults(hc: HostConfig, swapLimit: boolean): void {
+  if ((hc.Memory ?? 0) > 0 && !hc.MemorySwap) hc.MemorySwap = swapLimit ? hc.Memory! * 2 : -1;
+  if (hc.MemorySwappiness === -1) hc.MemorySwappiness = null;
+  if (hc.PidsLimit !== undefined && hc.PidsLimit !== null && hc.PidsLimit <= 0) hc.PidsLimit = null;
+  if (!hc.Privileged) {
+    const unconfined = parseSecurityOpts(hc.SecurityOpt ?? []).unconfinedSystemPaths;
+    hc.MaskedPaths ??= unconfined ? [] : [...DEFAULT_MASKED_PATHS];
+    hc.ReadonlyPaths ??= unconfined ? [] : [...DEFAULT_READONLY_PATHS];
+  }
+}
+

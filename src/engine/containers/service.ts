@@ -18,7 +18,7 @@ import { chainIds } from '../images/layers.js';
 import type { ImageService } from '../images/service.js';
 import { etcPaths, writeEtcFiles } from './etc-files.js';
 import { temporaryMountsReleased } from './fs-view.js';
-import { mergeImageConfig, validateHostConfig } from './merge-config.js';
+import { fillHostConfigDefaults, mergeImageConfig, validateHostConfig } from './merge-config.js';
 import { initialState, type Container } from './model.js';
 import { generateId, generateName, normalizeName } from './names.js';
 import type { ContainerNetworking } from './networking.js';
@@ -108,9 +108,7 @@ export class ContainerService {
     if (!hostConfig.NetworkMode) hostConfig.NetworkMode = 'default';
     validateHostConfig(hostConfig);
     if (config.StopSignal && !isValidSignal(config.StopSignal)) throw new InvalidParameterError(`Invalid signal: ${config.StopSignal}`);
-    // Docker keeps the swap limit it defaults to in HostConfig (twice the memory; unlimited
-    // where the kernel cannot limit swap): inspect shows it and `docker update` checks against it.
-    if ((hostConfig.Memory ?? 0) > 0 && !hostConfig.MemorySwap) hostConfig.MemorySwap = detectHostInfo().swapLimit ? hostConfig.Memory! * 2 : -1;
+    fillHostConfigDefaults(hostConfig, detectHostInfo().swapLimit);
     // As Docker: the runtime is chosen at create and stays with the container.
     if (!hostConfig.Runtime) hostConfig.Runtime = this.deps.runtime.runtimeName;
     if (!isRuntimeName(hostConfig.Runtime)) throw new InvalidParameterError(`unknown or invalid runtime name: ${hostConfig.Runtime}`);

@@ -163,7 +163,7 @@ export async function inspectContainer(svc: ContainerService, images: ImageServi
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: { NetworkMode: 'default', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: {} }, ...c.hostConfig },
-    GraphDriver: { Name: 'overlay2', Data: { MergedDir: svc.rootfsPath(c.id) } },
+    GraphDriver: { Name: 'overlay2', Data: graphDriverData(svc, c) },
     ...sizes,
     Mounts: mountsView(svc, c),
     Config: { ...c.config, Image: c.imageRef },
@@ -189,3 +189,23 @@ export async function inspectContainer(svc: ContainerService, images: ImageServi
     },
   };
 }
+
+/** GraphDriver.Data as overlay2 gives it: the snapshot's directories, and where it is mounted. */
+function graphDriverData(svc: ContainerService, c: Container): Record<string, string> {
+  const data: Record<string, string> = {};
+  let mount;
+  try {
+    [mount] = svc.deps.snapshots.mounts(c.snapshotKey);
+  } catch {
+    // removed under us: a view of a container on its way out
+  }
+  for (const option of mount?.type === 'overlay' ? mount.options : []) {
+    const [key, value = ''] = option.split(/=(.*)/s);
+    if (key === 'lowerdir') data.LowerDir = value;
+    if (key === 'upperdir') data.UpperDir = value;
+    if (key === 'workdir') data.WorkDir = value;
+  }
+  data.MergedDir = svc.rootfsPath(c.id);
+  return data;
+}
+
