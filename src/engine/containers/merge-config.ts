@@ -95,4 +95,3 @@ export function fillHostConfigDefaults(hc: HostConfig, swapLimit: boolean): void
     hc.ReadonlyPaths ??= unconfined ? [] : [...DEFAULT_READONLY_PATHS];
   }
 }
-

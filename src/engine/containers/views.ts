@@ -208,4 +208,3 @@ function graphDriverData(svc: ContainerService, c: Container): Record<string, st
   data.MergedDir = svc.rootfsPath(c.id);
   return data;
 }
-

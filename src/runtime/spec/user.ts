@@ -138,4 +138,3 @@ export function withoutHomeFallback(env: string[], uid: number, db: UserDatabase
   if (db.passwd.some((p) => p.uid === uid)) return env;
   return env.filter((e) => e !== 'HOME=/');
 }
-
