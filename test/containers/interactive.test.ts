@@ -23,6 +23,15 @@ async function open(name: string, args: string, size?: { width: number; height: 
   return t;
 }
 
+/** Types `line` until the screen shows `answer`: an attach is live only once the shell answers it. */
+async function untilAnswered(t: Terminal, line: string, answer: RegExp): Promise<void> {
+  await eventually('the attach to be live', async () => {
+    await t.type(line);
+    await new Promise((r) => setTimeout(r, 200));
+    return answer.test(await t.screen()) ? true : undefined;
+  });
+}
+
 test('docker run -it: a shell on a TTY that follows resizes, detaches with ctrl-p ctrl-q, and reattaches', async () => {
   const t = await open('run', 'run -it --name tty busybox sh', { width: 100, height: 30 });
   await t.waitFor(/^\/ #/m);
@@ -42,11 +51,7 @@ test('docker run -it: a shell on a TTY that follows resizes, detaches with ctrl-
   assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Running}}', 'tty'])).trim(), 'true');
 
   const a = await open('attach', 'attach tty');
-  await eventually('the attach to be live', async () => {
-    await a.type('echo again$((1+1))\n');
-    await new Promise((r) => setTimeout(r, 200));
-    return /^again2\s*$/m.test(await a.screen()) ? true : undefined;
-  });
+  await untilAnswered(a, 'echo again$((1+1))\n', /^again2\s*$/m);
   await a.type('exit 7\n');
   await a.waitFor(/\[exited 7\]/);
   assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'tty'])).trim(), 'exited 7');
@@ -64,11 +69,7 @@ test('--detach-keys replaces ctrl-p ctrl-q, for run -it and for attach', async (
   assert.equal((await dockerOk(d, ['inspect', '-f', '{{.State.Running}}', 'keys'])).trim(), 'true');
 
   const a = await open('keys-attach', 'attach --detach-keys ctrl-e,e keys');
-  await eventually('the attach to be live', async () => {
-    await a.type('echo back$((1+2))\n');
-    await new Promise((r) => setTimeout(r, 200));
-    return /^back3\s*$/m.test(await a.screen()) ? true : undefined;
-  });
+  await untilAnswered(a, 'echo back$((1+2))\n', /^back3\s*$/m);
   await a.keys('C-e', 'e');
   // As against dockerd: `docker attach` exits 1 after a detach, where `run -it` exits 0.
   await a.waitFor(/read escape sequence\s*\n\[exited 1\]/);

@@ -123,18 +123,22 @@ export function resolveUser(spec: string | undefined, groupAdd: readonly string[
   return { uid, gid, additionalGids: [...new Set([gid, ...additional])], home };
 }
 
+function hasPasswdEntry(uid: number, db: UserDatabase): boolean {
+  return db.passwd.some((p) => p.uid === uid);
+}
+
 /**
  * The runtimes set HOME from the user's passwd entry when the environment has none; without
  * an entry runc sets `/` (as Docker users see it) and crun nothing. This adds runc's `/`, so
  * that both runtimes give the same environment.
  */
 export function withHomeFallback(env: string[], uid: number, db: UserDatabase): string[] {
-  if (env.some((e) => e.startsWith('HOME=')) || db.passwd.some((p) => p.uid === uid)) return env;
+  if (env.some((e) => e.startsWith('HOME=')) || hasPasswdEntry(uid, db)) return env;
   return [...env, 'HOME=/'];
 }
 
 /** The environment without the HOME=/ that withHomeFallback gave `uid`: an exec as another user gets its own. */
 export function withoutHomeFallback(env: string[], uid: number, db: UserDatabase): string[] {
-  if (db.passwd.some((p) => p.uid === uid)) return env;
+  if (hasPasswdEntry(uid, db)) return env;
   return env.filter((e) => e !== 'HOME=/');
 }
