@@ -4,6 +4,7 @@ import type { DB } from '../store/db.js';
 import { isDigest, type Digest } from '../util/digest.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { INIT_LAYER_LABEL } from './containers/init-layer.js';
 import type { ImageStore } from './images/image-store.js';
 import { chainIds } from './images/layers.js';
 import type { ImageConfig, Index, Manifest } from './images/oci.js';
@@ -79,6 +80,11 @@ export async function collectGarbage(deps: GcDeps): Promise<GcResult> {
     }
   }
   for (const key of deps.snapshotRoots()) liveSnapshots.add(key);
+  // An image's init layer lives as long as the image (an image without layers: always).
+  const all = deps.snapshots.list();
+  for (const s of all) {
+    if (s.kind === 'committed' && s.labels[INIT_LAYER_LABEL] && (s.parent === undefined || liveSnapshots.has(s.parent))) liveSnapshots.add(s.key);
+  }
 
   for (const blob of await deps.content.list()) {
     if (liveBlobs.has(blob.digest)) continue;
@@ -89,7 +95,6 @@ export async function collectGarbage(deps: GcDeps): Promise<GcResult> {
   }
 
   // A snapshot stays if it is live or is an ancestor of a live one.
-  const all = deps.snapshots.list();
   const byKey = new Map(all.map((s) => [s.key, s]));
   const keep = new Set<string>();
   for (const s of all) {

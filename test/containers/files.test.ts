@@ -1,12 +1,17 @@
 /** docker cp, commit, diff, export, top and update, through the docker CLI. */
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import type { TestDaemon } from '../helpers/daemon.js';
 import { containerDaemon, docker, dockerOk } from './helpers.js';
+
+const execFileP = promisify(execFile);
 
 let d: TestDaemon;
 let work: string;
@@ -125,6 +130,57 @@ test('export is a tar of the whole root filesystem', async () => {
   await dockerOk(d, ['exec', 'fc', 'sh', '-c', 'echo e > /exported']);
   const entries = await tarList(['export', 'fc']);
   for (const e of ['bin/sh', 'etc/passwd', 'exported', 'tmp/hostfile']) assert.ok(entries.includes(e), `${e} in export`);
+});
+
+/** The `tar -tv` lines of a docker command's tar output, as "mode name[ -> target]". */
+async function tarModes(args: string[]): Promise<string[]> {
+  const { stdout } = await execFileP('sh', ['-c', `docker ${args.join(' ')} | tar -tv`], { env: d.dockerEnv(), maxBuffer: 1 << 26 });
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/))
+    .map((f) => [f[0], ...f.slice(5)].join(' '));
+}
+
+test("the init layer: /.dockerenv and the runtime's mount points are in the container and its export, never in diff or commit", async () => {
+  assert.equal(await dockerOk(d, ['run', '--rm', 'busybox', 'sh', '-c', 'test -f /.dockerenv && readlink /etc/mtab']), '/proc/mounts\n');
+  assert.equal(await dockerOk(d, ['run', '--rm', '--read-only', 'busybox', 'ls', '/.dockerenv']), '/.dockerenv\n');
+
+  await dockerOk(d, ['create', '--name', 'il', 'busybox', 'true']);
+  const exported = await tarModes(['export', 'il']);
+  for (const line of ['-rwxr-xr-x .dockerenv', '-rwxr-xr-x etc/hosts', '-rwxr-xr-x etc/hostname', '-rwxr-xr-x etc/resolv.conf', '-rwxr-xr-x dev/console', 'drwxr-xr-x dev/pts/', 'drwxr-xr-x dev/shm/', 'lrwxrwxrwx etc/mtab -> /proc/mounts']) {
+    assert.ok(exported.includes(line), `${line} in ${exported.filter((l) => /etc\/|dev\/|dockerenv/.test(l)).join(', ')}`);
+  }
+  await dockerOk(d, ['start', '-a', 'il']);
+  assert.equal(await dockerOk(d, ['diff', 'il']), '', 'the runtime made no mount point in the writable layer');
+
+  // The committed layer holds nothing: the mount points stayed below it.
+  await dockerOk(d, ['commit', 'il', 'init-layer:v1']);
+  const saved = join(work, 'init-layer-save');
+  await mkdir(saved);
+  await execFileP('sh', ['-c', `docker save init-layer:v1 | tar -x -C ${saved}`], { env: d.dockerEnv() });
+  const manifest = JSON.parse(await readFile(join(saved, 'manifest.json'), 'utf8')) as Array<{ Layers: string[] }>;
+  const layers = manifest[0]!.Layers;
+  assert.equal(layers.length, 2);
+  assert.deepEqual((await execFileP('tar', ['-tf', join(saved, layers[1]!)])).stdout, '');
+
+  // The image's init layer goes with the image.
+  await dockerOk(d, ['rm', 'il']);
+  const initLayers = () => {
+    const db = new Database(join(d.dataRoot, 'berth.db'), { readonly: true });
+    try {
+      return (db.prepare(`SELECT key FROM snapshots WHERE key LIKE 'init:%'`).all() as Array<{ key: string }>).map((r) => r.key);
+    } finally {
+      db.close();
+    }
+  };
+  const existing = initLayers();
+  await dockerOk(d, ['run', '--rm', 'init-layer:v1']);
+  await dockerOk(d, ['run', '--rm', 'init-layer:v1']);
+  const made = initLayers().filter((k) => !existing.includes(k));
+  assert.equal(made.length, 1, 'one init layer for the image, shared by its containers');
+  await dockerOk(d, ['rmi', 'init-layer:v1']);
+  assert.deepEqual(initLayers().sort(), existing.sort(), "the image's init layer is removed with it");
 });
 
 test('top lists the container processes', async () => {

@@ -18,6 +18,7 @@ import { chainIds } from '../images/layers.js';
 import type { ImageService } from '../images/service.js';
 import { etcPaths, writeEtcFiles } from './etc-files.js';
 import { temporaryMountsReleased } from './fs-view.js';
+import { InitLayers } from './init-layer.js';
 import { fillHostConfigDefaults, mergeImageConfig, validateHostConfig } from './merge-config.js';
 import { initialState, type Container } from './model.js';
 import { generateId, generateName, normalizeName } from './names.js';
@@ -79,7 +80,11 @@ export class ContainerService {
   private readonly runtimeDeletes = new Map<string, () => Promise<void>>();
   private closing = false;
 
-  constructor(readonly deps: ContainerServiceDeps) {}
+  private readonly initLayers: InitLayers;
+
+  constructor(readonly deps: ContainerServiceDeps) {
+    this.initLayers = new InitLayers(deps.snapshots, deps.rootfsDir);
+  }
 
   get store(): ContainerStore {
     return this.deps.store;
@@ -143,7 +148,7 @@ export class ContainerService {
     this.deps.checkCreate?.(c);
     // The snapshot and the container's directory do not depend on each other: made side by side.
     const [snapshot, dir] = await Promise.allSettled([
-      this.deps.snapshots.prepare(id, top, { labels: { 'berth.io/container': id } }),
+      this.initLayers.for(top).then((parent) => this.deps.snapshots.prepare(id, parent, { labels: { 'berth.io/container': id } })),
       mkdir(this.containerDir(id), { recursive: true, mode: 0o710 }),
     ]);
     try {

@@ -11,6 +11,7 @@
  * they were unpacked, so they cost nothing.
  */
 import type { Snapshotter } from '../../store/snapshots/types.js';
+import { INIT_LAYER_LABEL } from './init-layer.js';
 import type { Container } from './model.js';
 
 export interface ContainerSizes {
@@ -34,7 +35,8 @@ export function layersBelowSize(snapshots: Pick<Snapshotter, 'stat'>, key: strin
   while (parent !== undefined) {
     const info = snapshots.stat(parent);
     if (!info) break;
-    size += info.size;
+    // The init layer is not part of the image, and Docker counts only the image's layers.
+    if (!info.labels[INIT_LAYER_LABEL]) size += info.size;
     parent = info.parent;
   }
   return size;

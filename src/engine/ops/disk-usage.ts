@@ -11,6 +11,7 @@ import { chainIds } from '../images/layers.js';
 import type { ImageService } from '../images/service.js';
 import type { ContainerService } from '../containers/service.js';
 import { listContainers } from '../containers/views.js';
+import { INIT_LAYER_LABEL } from '../containers/init-layer.js';
 import { writableLayerSize } from '../containers/sizes.js';
 import { listImages } from '../images/views.js';
 import type { OverlaySnapshotter } from '../../store/snapshots/overlay.js';
@@ -61,7 +62,7 @@ export async function diskUsage(deps: DiskUsageDeps, types: DiskUsageType[] = ['
 
 async function imageUsage(deps: DiskUsageDeps): Promise<{ LayersSize: number; Images: object[] }> {
   let layersSize = 0;
-  for (const s of deps.snapshots.list()) if (s.kind === 'committed') layersSize += s.size;
+  for (const s of deps.snapshots.list()) if (s.kind === 'committed' && !s.labels[INIT_LAYER_LABEL]) layersSize += s.size;
   const counts = deps.containers.countsByImage();
   const summaries = listImages(deps.images, { all: true, filters: new Map(), digests: false, containerCounts: counts });
   // Which images use each layer, to tell shared bytes from the image's own.
