@@ -29,6 +29,20 @@ test('a health check turns healthy, then unhealthy once its file is gone', async
   assert.deepEqual(events.trim().split('\n'), ['health_status: healthy', 'health_status: unhealthy']);
 });
 
+test('probes go on after unhealthy with the streak counting, and leave nothing behind each', async () => {
+  await dockerOk(d, ['run', '-d', '--name', 'hcfast', '--health-cmd', 'false', '--health-interval', '100ms', '--health-retries', '2', 'busybox', 'sleep', '600']);
+  type Health = { Status: string; FailingStreak: number; Log: unknown[] };
+  const health = await eventually('12 failed probes', async () => {
+    const h = JSON.parse(await dockerOk(d, ['inspect', '-f', '{{json .State.Health}}', 'hcfast'])) as Health;
+    return h.FailingStreak >= 12 ? h : undefined;
+  });
+  assert.equal(health.Status, 'unhealthy');
+  assert.equal(health.Log.length, 5);
+  // Each probe once added a listener to the monitor's abort signal and never took it off.
+  assert.doesNotMatch(d.logs(), /MaxListenersExceededWarning/);
+  await dockerOk(d, ['rm', '-f', 'hcfast']);
+});
+
 test('--no-healthcheck disables an image health check; no Health state appears', async () => {
   await dockerOk(d, ['run', '-d', '--name', 'nohc', '--no-healthcheck', 'busybox', 'sleep', '600']);
   assert.equal((await dockerOk(d, ['inspect', '-f', '{{json .State.Health}}', 'nohc'])).trim(), 'null');

@@ -194,6 +194,7 @@ export class HealthMonitor {
     const rt = this.deps.containers.deps.runtime;
     let output = '';
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     try {
       const session = await rt.exec(c.id, {
         execId: `health-${randomBytes(8).toString('hex')}`,
@@ -209,7 +210,8 @@ export class HealthMonitor {
       session.io?.stderr.on('data', collect);
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), plan.timeoutMs);
-        signal.addEventListener('abort', () => resolve('timeout'), { once: true });
+        onAbort = () => resolve('timeout');
+        signal.addEventListener('abort', onAbort, { once: true });
       });
       const outcome = await Promise.race([session.exit, timedOut]);
       if (outcome === 'timeout') {
@@ -223,6 +225,8 @@ export class HealthMonitor {
       return { start, end: new Date(), exitCode: -1, output: errorMessage(err) };
     } finally {
       if (timer) clearTimeout(timer);
+      // The signal lives as long as the monitor: one listener left per probe would pile up.
+      if (onAbort) signal.removeEventListener('abort', onAbort);
     }
   }
 }
