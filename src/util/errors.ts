@@ -72,3 +72,13 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * Go's `errors.Wrapf` for a typed error: `<context>: <message>`, with the status of the
+ * error wrapped (a plain error counts as a 500).
+ */
+export function wrapError(err: unknown, context: string): BerthError {
+  const status = err instanceof BerthError ? err.status : 500;
+  const code = err instanceof BerthError ? err.code : 'BERTH_SYSTEM';
+  return new BerthError(status, code, `${context}: ${errorMessage(err)}`, { cause: err });
+}

@@ -15,7 +15,7 @@ describe('parseTime (until= and since= filters)', () => {
   });
 
   it('refuses anything else as a 400', () => {
-    assert.throws(() => parseTime('yesterday', now), InvalidParameterError);
+    assert.throws(() => parseTime('yesterday', now), { name: 'InvalidParameterError', message: 'failed to parse value as time or duration: "yesterday"' });
     assert.throws(() => parseTime('10x', now), InvalidParameterError);
   });
 });

@@ -34,7 +34,8 @@ export function globMatch(pattern: string, value: string): boolean {
 
 /**
  * Docker's time filters (`until`, `since` for events/logs): Unix seconds (with fraction),
- * RFC 3339 dates, or a Go duration relative to now (`10m`, `1h30m`). Returns Unix seconds.
+ * RFC 3339 dates, or a Go duration relative to now (`10m`, `1h30m`). Returns Unix seconds;
+ * anything else is refused in the words of moby's GetTimestamp.
  */
 export function parseTime(value: string, now = Date.now()): number {
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
@@ -45,5 +46,5 @@ export function parseTime(value: string, now = Date.now()): number {
   }
   const t = Date.parse(value);
   if (!Number.isNaN(t)) return t / 1000;
-  throw new InvalidParameterError(`invalid time value "${value}": use a Unix timestamp, an RFC 3339 date or a duration like 10m`);
+  throw new InvalidParameterError(`failed to parse value as time or duration: ${JSON.stringify(value)}`);
 }

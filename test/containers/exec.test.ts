@@ -53,7 +53,7 @@ test('exec into a stopped or paused container is refused', async () => {
   try {
     const paused = await docker(d, ['exec', 'ec', 'true']);
     assert.notEqual(paused.code, 0);
-    assert.match(paused.stderr, /is paused, unpause the container before exec/);
+    assert.match(paused.stderr, /Container ec is paused, unpause the container before exec/, 'named as the client named it');
   } finally {
     await dockerOk(d, ['unpause', 'ec']);
   }

@@ -189,6 +189,9 @@ test('top lists the container processes', async () => {
   assert.match(titles!, /UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD/);
   assert.ok(rows.some((r) => r.endsWith('sleep 1000')), out);
   assert.match(await dockerOk(d, ['top', 'fc', '-o', 'pid,comm']), /PID\s+COMMAND[\s\S]*sleep/);
+  // ps's complaint is its first line, without the usage text after it (as dockerd).
+  const bad = await docker(d, ['top', 'fc', '-o', 'bogus']);
+  assert.equal(bad.stderr, 'Error response from daemon: ps: error: unknown user-defined format specifier "bogus"\n');
 });
 
 test('update changes the memory limit live and in HostConfig', async () => {

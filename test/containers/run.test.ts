@@ -74,6 +74,8 @@ test('logs: --tail, -t, --since/--until, stdout and stderr apart', async () => {
   const tail3 = await docker(d, ['logs', '--tail', '3', 'lg']);
   assert.equal(tail3.stdout, 'line4\nline5\n');
   assert.equal(tail3.stderr, 'oops\n');
+  // As Docker: a tail that is not a number, or is negative, means every line.
+  for (const tail of ['abc', '-1', 'all']) assert.equal((await docker(d, ['logs', '--tail', tail, 'lg'])).stdout, all.stdout, `--tail ${tail}`);
   const stamped = (await dockerOk(d, ['logs', '-t', '--tail', '1', 'lg'])) + (await docker(d, ['logs', '-t', 'lg'])).stdout;
   for (const line of stamped.trim().split('\n')) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line\d$/);
   assert.equal((await dockerOk(d, ['logs', '--since', '1h', 'lg'])).split('\n').filter(Boolean).length, 5);

@@ -163,12 +163,21 @@ describe('lifecycle', () => {
     i = await inspect(id);
     assert.equal(i.State.Running, true);
     assert.notEqual(i.State.Pid, pid);
-    await rejectsWith(c.call('POST', `/containers/${id}/kill`, { query: { signal: 'SIGNOPE' } }), 400, /Invalid signal/);
+    // Docker 26+: every kill failure is "cannot kill container: <as named>: …"; the signal is checked first.
+    const kill = (ref: string, signal?: string) => c.call('POST', `/containers/${ref}/kill`, { query: signal === undefined ? {} : { signal } });
+    await rejectsWith(kill('lifecycle2', 'SIGNOPE'), 400, /^cannot kill container: lifecycle2: Invalid signal: SIGNOPE$/);
+    await rejectsWith(kill('lifecycle2', '0'), 400, /^cannot kill container: lifecycle2: Invalid signal: 0$/);
+    await rejectsWith(kill('lifecycle2', '99'), 400, /^cannot kill container: lifecycle2: the linux daemon does not support signal 99$/);
+    await rejectsWith(kill('nosuchcontainer', 'SIGNOPE'), 400, /Invalid signal/);
+    await rejectsWith(kill('nosuchcontainer'), 404, /^cannot kill container: nosuchcontainer: No such container: nosuchcontainer$/);
+    assert.equal((await inspect(id)).State.Running, true, 'a refused kill sends nothing');
     await post(`/containers/${id}/kill`, { signal: 'KILL' });
     i = await inspect(id);
     assert.equal(i.State.Running, false);
     assert.equal(i.State.ExitCode, 137);
-    await rejectsWith(c.call('POST', `/containers/${id}/kill`), 409, /is not running/);
+    await rejectsWith(kill(id.slice(0, 12)), 409, new RegExp(`^cannot kill container: ${id.slice(0, 12)}: container ${id} is not running$`));
+    await rejectsWith(c.call('POST', `/containers/${id}/pause`), 409, new RegExp(`^container ${id} is not running$`));
+    await rejectsWith(c.call('GET', `/containers/${id}/top`), 409, new RegExp(`^container ${id} is not running$`));
   });
 
   test('rm refuses a running container without force; rm -f leaves no process, mount or runtime state', async () => {
@@ -227,6 +236,7 @@ describe('list filters', () => {
     assert.ok(!(await ids({ status: ['running'] })).includes(b));
     assert.deepEqual(await ids({ name: ['filter-'] , label: ['role=job'] }), [b]);
     assert.deepEqual(await ids({ exited: ['2'], name: ['filter-job'] }), [b]);
+    await rejectsWith(ids({ exited: ['abc'] }), 400, /^invalid filter 'exited=abc': strconv.Atoi: parsing "abc": invalid syntax$/);
     assert.ok((await ids({ ancestor: ['busybox'] })).includes(a));
     assert.deepEqual(await ids({ id: [a.slice(0, 10)] }), [a]);
     const running = await c.get<{ Id: string; Names: string[]; State: string; Status: string }[]>('/containers/json');

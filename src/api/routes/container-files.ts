@@ -15,7 +15,8 @@ import type { ContainerService } from '../../engine/containers/service.js';
 import type { ImageService } from '../../engine/images/service.js';
 import { buildResources } from '../../runtime/spec/resources.js';
 import { detectHostInfo } from '../../runtime/spec/host-info.js';
-import { BerthError, ConflictError, InvalidParameterError, SystemError, errorMessage } from '../../util/errors.js';
+import { BerthError, ConflictError, InvalidParameterError, SystemError, errorMessage, wrapError } from '../../util/errors.js';
+import { isRestarting, notRunning } from '../../engine/containers/errors.js';
 import { queryBool, readJSON, sendJSON } from '../http.js';
 import type { ApiRouter } from '../router.js';
 
@@ -88,8 +89,8 @@ export function registerContainerFileRoutes(router: ApiRouter, containers: Conta
 
   router.get('/containers/:id/top', async ({ res, params, query }) => {
     const c = containers.store.mustFind(params.id!);
-    if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
-    if (c.state.Restarting) throw new ConflictError(`Container ${c.id} is restarting, wait until the container is running`);
+    if (!c.state.Running) throw notRunning(c.id);
+    if (c.state.Restarting) throw isRestarting(c.id);
     const pids = await containers.deps.runtime.processes(c.id);
     sendJSON(res, 200, await top(pids, query.get('ps_args') || '-ef'));
   });
@@ -128,7 +129,9 @@ async function top(pids: number[], psArgs: string): Promise<{ Titles: string[]; 
   try {
     ({ stdout } = await run('ps', args, { maxBuffer: 64 * 1024 * 1024 }));
   } catch (err) {
-    throw new SystemError(`ps: ${errorMessage(err)}`);
+    // As dockerd: the first line of ps's complaint says why (the rest is its usage text).
+    const why = String((err as { stderr?: unknown }).stderr ?? '').split('\n')[0] || errorMessage(err);
+    throw new SystemError(`ps: ${why}`);
   }
   const lines = stdout.split('\n').filter((l) => l.trim() !== '');
   const titles = (lines[0] ?? '').trim().split(/\s+/);
@@ -148,9 +151,7 @@ async function top(pids: number[], psArgs: string): Promise<{ Titles: string[]; 
 
 /** Docker's words for an update that passed validation and failed after: which container, and why. */
 function cannotUpdate(id: string, err: unknown): BerthError {
-  const status = err instanceof BerthError ? err.status : 500;
-  const code = err instanceof BerthError ? err.code : 'BERTH_SYSTEM';
-  return new BerthError(status, code, `Cannot update container ${id}: ${errorMessage(err)}`, { cause: err });
+  return wrapError(err, `Cannot update container ${id}`);
 }
 
 /**

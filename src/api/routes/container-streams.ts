@@ -10,6 +10,7 @@ import { containerLogBatches, containerLogs, dockerTimestamp, parseLogTime, pars
 import type { Container } from '../../engine/containers/model.js';
 import type { AttachStream } from '../../runtime/attach.js';
 import { ConflictError, InvalidParameterError } from '../../util/errors.js';
+import { notRunning } from '../../engine/containers/errors.js';
 import { log } from '../../util/log.js';
 import { queryBool, queryInt, sendEmpty, type RequestContext } from '../http.js';
 import type { ApiRouter } from '../router.js';
@@ -29,7 +30,7 @@ export function registerContainerStreamRoutes(router: ApiRouter, containers: Con
     const h = queryInt(query, 'h', 0)!;
     const w = queryInt(query, 'w', 0)!;
     if (h < 0 || w < 0) throw new InvalidParameterError('invalid terminal size');
-    if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
+    if (!c.state.Running) throw notRunning(c.id);
     await containers.deps.runtime.resize(c.id, h, w);
     sendEmpty(res, 200);
   });
@@ -51,8 +52,9 @@ async function attachContainer(ctx: RequestContext, containers: ContainerService
   const stdout = queryBool(query, 'stdout');
   const stderr = queryBool(query, 'stderr');
   const detachKeys = parseDetachKeys(query.get('detachKeys') || DEFAULT_DETACH_KEYS);
-  if (c.state.Paused) throw new ConflictError(`container ${c.id} is paused, unpause the container before attach.`);
-  if (c.state.Restarting) throw new ConflictError(`container ${c.id} is restarting, wait until the container is running.`);
+  // Docker names the container as the client did here.
+  if (c.state.Paused) throw new ConflictError(`container ${params.id} is paused, unpause the container before attach`);
+  if (c.state.Restarting) throw new ConflictError(`container ${params.id} is restarting, wait until the container is running`);
   const tty = c.config.Tty === true;
 
   const client = hijack(ctx, tty ? RAW_STREAM : MULTIPLEXED_STREAM);

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecSession } from '../../runtime/container-runtime.js';
 import { ConflictError, InvalidParameterError, NotFoundError, errorMessage } from '../../util/errors.js';
+import { execPaused, isRestarting, notRunning } from './errors.js';
 import type { Container } from './model.js';
 import type { ContainerService } from './service.js';
 
@@ -58,7 +59,7 @@ export class ExecManager {
 
   create(ref: string, config: ExecConfig): string {
     const c = this.containers.store.mustFind(ref);
-    this.mustBeRunning(c);
+    this.mustBeRunning(c, ref);
     if (!config.Cmd || config.Cmd.length === 0) throw new InvalidParameterError('No exec command specified');
     const id = randomBytes(32).toString('hex');
     this.records.set(id, { id, containerId: c.id, config, running: false, started: false, exitCode: null, pid: 0 });
@@ -80,14 +81,14 @@ export class ExecManager {
   assertStartable(id: string): void {
     const r = this.get(id);
     if (r.started) throw new ConflictError(`Error: Exec command ${id} has already run`);
-    this.mustBeRunning(this.containers.store.mustFind(r.containerId));
+    this.mustBeRunning(this.containers.store.mustFind(r.containerId), r.containerId);
   }
 
   async start(id: string, opts: { tty?: boolean; consoleSize?: [number, number] | null; detach?: boolean }): Promise<ExecRecord> {
     const r = this.get(id);
     if (r.started) throw new ConflictError(`Error: Exec command ${id} has already run`);
     const c = this.containers.store.mustFind(r.containerId);
-    this.mustBeRunning(c);
+    this.mustBeRunning(c, c.id);
     r.started = true;
     r.running = true;
     const tty = opts.tty ?? r.config.Tty === true;
@@ -172,10 +173,12 @@ export class ExecManager {
     setTimeout(() => this.records.delete(r.id), KEEP_ENDED_MS).unref();
   }
 
-  private mustBeRunning(c: Container): void {
+  /** `ref`: how the paused error names the container (Docker: as asked at create, the ID at start). */
+  private mustBeRunning(c: Container, ref: string): void {
     const cur = this.containers.store.get(c.id) ?? c;
-    if (cur.state.Paused) throw new ConflictError(`Container ${cur.id} is paused, unpause the container before exec`);
-    if (!cur.state.Running || cur.state.Restarting) throw new ConflictError(`Container ${cur.id} is not running`);
+    if (!cur.state.Running) throw notRunning(cur.id);
+    if (cur.state.Paused) throw execPaused(ref);
+    if (cur.state.Restarting) throw isRestarting(cur.id);
   }
 
   private event(c: Container, action: string, execId: string, extra: Record<string, string> = {}): void {

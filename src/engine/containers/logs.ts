@@ -54,11 +54,13 @@ export function parseLogTime(value: string | null, name: string): Date | undefin
   return new Date(t);
 }
 
-/** `tail`: "all" or a number of lines (negative means all, as Docker). */
+/**
+ * `tail`: a number of lines. As Docker's, anything that is not a whole number ("all", "",
+ * "abc") and any negative number means every line.
+ */
 export function parseTail(value: string | null): number | undefined {
-  if (value === null || value === '' || value === 'all') return undefined;
+  if (value === null || !/^[+-]?\d+$/.test(value)) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidParameterError(`invalid value for "tail": ${value}`);
   return n < 0 ? undefined : n;
 }
 

@@ -10,7 +10,8 @@ import { detectHostInfo } from '../../runtime/spec/host-info.js';
 import { readUserDatabase, type UserDatabase } from '../../runtime/spec/user.js';
 import { mountRootfs, unmountRootfs } from '../../store/snapshots/rootfs.js';
 import type { OverlaySnapshotter } from '../../store/snapshots/overlay.js';
-import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, errorMessage } from '../../util/errors.js';
+import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, errorMessage, wrapError } from '../../util/errors.js';
+import { isRestarting, notRunning } from './errors.js';
 import type { Logger } from '../../util/log.js';
 import { KeyedMutex } from '../../util/rwlock.js';
 import type { EventBus } from '../events/bus.js';
@@ -494,10 +495,19 @@ export class ContainerService {
     });
   }
 
+  /** As Docker's: every failure, a bad signal first, reads `cannot kill container: <ref>: …`. */
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    try {
+      await this.killContainer(ref, signal);
+    } catch (err) {
+      throw wrapError(err, `cannot kill container: ${ref}`);
+    }
+  }
+
+  private async killContainer(ref: string, signal: string): Promise<void> {
+    checkSignal(signal);
     const c = this.store.mustFind(ref);
-    if (!c.state.Running) throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
-    if (!isValidSignal(signal)) throw new InvalidParameterError(`Invalid signal: ${signal}`);
+    if (!c.state.Running) throw notRunning(c.id);
     const killing = /^(SIG)?KILL$|^9$/.test(signal.toUpperCase());
     if (killing) await this.markStopping(c.id, { thaw: false });
     const exited = killing ? this.waiters.wait(c.id, 'exit') : undefined;
@@ -518,8 +528,9 @@ export class ContainerService {
     const c = this.store.mustFind(ref);
     await this.locks.run(c.id, async () => {
       const cur = this.store.get(c.id)!;
-      if (!cur.state.Running) throw new ConflictError(`Container ${cur.id} is not running`);
+      if (!cur.state.Running) throw notRunning(cur.id);
       if (cur.state.Paused) throw new ConflictError(`Container ${cur.id} is already paused`);
+      if (cur.state.Restarting) throw isRestarting(cur.id);
       await this.deps.runtime.pause(cur.id);
       cur.state = { ...cur.state, Status: 'paused', Paused: true };
       this.store.save(cur);
@@ -705,6 +716,18 @@ export function isValidSignal(s: string): boolean {
   if (/^\d+$/.test(s)) return Number(s) > 0 && Number(s) <= 64;
   const name = s.toUpperCase().replace(/^SIG/, '');
   return SIGNALS.has(name) || /^RTMIN(\+\d+)?$|^RTMAX(-\d+)?$/.test(name);
+}
+
+/** Docker's checks of a signal to send (moby's ParseSignal, then ValidSignalForPlatform). */
+function checkSignal(s: string): void {
+  if (/^-?\d+$/.test(s)) {
+    const n = Number(s);
+    if (n === 0) throw new InvalidParameterError(`Invalid signal: ${s}`);
+    // Linux's signals: 1-31, and the real-time ones glibc leaves to programs, 34-64.
+    if (!((n >= 1 && n <= 31) || (n >= 34 && n <= 64))) throw new InvalidParameterError(`the linux daemon does not support signal ${n}`);
+    return;
+  }
+  if (!isValidSignal(s)) throw new InvalidParameterError(`Invalid signal: ${s}`);
 }
 
 /** Docker's codes for a process that could not be started: 127 not found, 126 not executable. */

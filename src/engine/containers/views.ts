@@ -53,6 +53,9 @@ export async function listContainers(svc: ContainerService, images: ImageService
   const f = opts.filters;
   checkFilters(f, CONTAINER_LIST_FILTERS);
   for (const s of f.get('status') ?? []) if (!STATUSES.includes(s)) throw new InvalidParameterError(`invalid filter 'status=${s}'`);
+  for (const e of f.get('exited') ?? []) {
+    if (!/^[+-]?\d+$/.test(e)) throw new InvalidParameterError(`invalid filter 'exited=${e}': strconv.Atoi: parsing ${JSON.stringify(e)}: invalid syntax`);
+  }
   for (const h of f.get('health') ?? []) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw new InvalidParameterError(`Unrecognised filter value for health: ${h}`);
   const all = svc.store.all();
   const ref = (key: 'before' | 'since') => {

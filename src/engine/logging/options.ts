@@ -63,7 +63,7 @@ function isDriver(name: string): name is LogDriverName {
 export function effectiveLogConfig(config: LogConfig | undefined | null, defaults: { driver: string; opts: Record<string, string> }): EffectiveLogConfig {
   const type = config?.Type || defaults.driver || 'json-file';
   const opts = config?.Type ? (config.Config ?? {}) : { ...defaults.opts, ...(config?.Config ?? {}) };
-  if (!isDriver(type)) throw new InvalidParameterError(`failed to create task for container: failed to initialize logging driver: logger: no log driver named '${type}' is registered`);
+  if (!isDriver(type)) throw new InvalidParameterError(`logger: no log driver named '${type}' is registered`);
   return { driver: type, opts };
 }
 
