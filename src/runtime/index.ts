@@ -39,5 +39,5 @@ export {
 export { buildResources } from './spec/resources.js';
 export { detectHostInfo, detectCgroupMode, type HostInfo } from './spec/host-info.js';
 export { readUserDatabase, resolveUser } from './spec/user.js';
-export { devicesForHostConfig, statHostDevice, listHostDevices } from './spec/devices.js';
+export { devicesForHostConfig, hostDevicesAt, listHostDevices } from './spec/devices.js';
 export type { OciSpec, OciResources, OciMount, OciProcess } from './spec/oci-types.js';

@@ -126,4 +126,6 @@ test('--device maps a host device with its permissions on either runtime; a miss
   // /dev/kmsg is the host's, not one of the devices every container gets.
   assert.equal((await docker(d, ['run', '--rm', 'busybox', 'test', '-c', '/dev/kmsg'])).code, 1);
   assert.equal((await docker(d, ['run', '--rm', '--privileged', 'busybox', 'test', '-c', '/dev/kmsg'])).code, 0);
+  // A directory brings every device under it, as Docker's (`--device /dev/snd`).
+  assert.equal(await dockerOk(d, ['run', '--rm', '--device', '/dev/net:/dev/vnet', 'busybox', 'stat', '-c', '%F %t,%T', '/dev/vnet/tun']), 'character special file a,c8\n');
 });

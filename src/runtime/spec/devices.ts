@@ -16,19 +16,10 @@ function fromStats(p: string, st: Stats): HostDevice | undefined {
   return { path: p, type, major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
 }
 
-/** The device at `hostPath`, or undefined when it is missing or not a device node. */
-export function statHostDevice(hostPath: string): HostDevice | undefined {
-  try {
-    return fromStats(hostPath, statSync(hostPath));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Every device node under /dev except the per-container ones (pts, shm, mqueue). */
-export function listHostDevices(root = '/dev'): HostDevice[] {
+/** Every device node under `root`, by default /dev without the per-container ones (pts, shm, mqueue). */
+export function listHostDevices(root = '/dev', opts: { skip?: string[] } = {}): HostDevice[] {
   const out: HostDevice[] = [];
-  const skip = new Set(['pts', 'shm', 'mqueue', 'console']);
+  const skip = new Set(opts.skip ?? ['pts', 'shm', 'mqueue', 'console']);
   const walk = (dir: string) => {
     let names: string[];
     try {
@@ -56,8 +47,23 @@ export function listHostDevices(root = '/dev'): HostDevice[] {
   return out;
 }
 
+/**
+ * The device nodes at `hostPath`: the node itself, or as Docker every node under a directory
+ * (`--device /dev/snd`); none when there is nothing (or no device) there.
+ */
+export function hostDevicesAt(hostPath: string): HostDevice[] {
+  let st: Stats;
+  try {
+    st = statSync(hostPath);
+  } catch {
+    return [];
+  }
+  if (!st.isDirectory()) return [fromStats(hostPath, st)].filter((d) => d !== undefined);
+  return listHostDevices(hostPath, { skip: [] });
+}
+
 /** The `devices` input of generateSpec for this HostConfig. */
-export function devicesForHostConfig(hc: HostConfig): (HostDevice | undefined)[] {
-  if (hc.Privileged) return listHostDevices();
-  return (hc.Devices ?? []).map((d) => statHostDevice(d.PathOnHost));
+export function devicesForHostConfig(hc: HostConfig): HostDevice[][] {
+  if (hc.Privileged) return [listHostDevices()];
+  return (hc.Devices ?? []).map((d) => hostDevicesAt(d.PathOnHost));
 }

@@ -225,7 +225,7 @@ describe('spec shape', () => {
     assert.deepEqual(joined.linux.namespaces.find((n) => n.type === 'ipc'), { type: 'ipc', path: '/proc/9/ns/ipc' });
   });
   test('privileged: all caps, no seccomp, no masks, all devices', () => {
-    const { spec } = generateSpec(input({ hostConfig: { Privileged: true }, devices: [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }] }));
+    const { spec } = generateSpec(input({ hostConfig: { Privileged: true }, devices: [[{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }]] }));
     assert.equal(spec.process.capabilities?.bounding.length, KNOWN_CAPABILITIES.length);
     assert.equal(spec.linux.maskedPaths, undefined);
     assert.deepEqual(spec.linux.resources?.devices, [{ allow: true, access: 'rwm' }]);
@@ -240,7 +240,7 @@ describe('spec shape', () => {
           Sysctls: { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '100' },
           Tmpfs: { '/run': 'size=1m,exec' },
         },
-        devices: [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }],
+        devices: [[{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }]],
         extraMounts: [{ destination: '/dev/shm', type: 'bind', source: '/srv/shm', options: ['rbind'] }],
       }),
     );
@@ -262,13 +262,26 @@ describe('host devices', () => {
   test('devicesForHostConfig stats PathOnHost; a missing device becomes a clear error', async () => {
     const { devicesForHostConfig } = await import('./devices.js');
     const found = devicesForHostConfig({ Devices: [{ PathOnHost: '/dev/null' }, { PathOnHost: '/dev/berth-missing' }] });
-    assert.deepEqual({ ...found[0], fileMode: 0, uid: 0, gid: 0 }, { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0, uid: 0, gid: 0 });
-    assert.equal(found[1], undefined);
+    assert.deepEqual(found[0]!.map((d) => ({ ...d, fileMode: 0, uid: 0, gid: 0 })), [{ path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0, uid: 0, gid: 0 }]);
+    assert.deepEqual(found[1], []);
     invalid(
       () => generateSpec(input({ hostConfig: { Devices: [{ PathOnHost: '/dev/null' }, { PathOnHost: '/dev/berth-missing' }] }, devices: found })),
       'error gathering device information while adding custom device "/dev/berth-missing": no such file or directory',
     );
-    assert.ok(devicesForHostConfig({ Privileged: true }).some((d) => d?.path === '/dev/null'));
+    assert.ok(devicesForHostConfig({ Privileged: true })[0]!.some((d) => d.path === '/dev/null'));
+    invalid(
+      () => generateSpec(input({ hostConfig: { Devices: [{ PathOnHost: '/etc' }] }, devices: devicesForHostConfig({ Devices: [{ PathOnHost: '/etc' }] }) })),
+      /custom device "\/etc": no such file or directory/,
+    );
+  });
+
+  test('a directory adds every device node under it, each under PathInContainer, with the permissions asked', async () => {
+    const { devicesForHostConfig } = await import('./devices.js');
+    const hostConfig = { Devices: [{ PathOnHost: '/dev/net/', PathInContainer: '/dev/vnet', CgroupPermissions: 'r' }] };
+    const { spec } = generateSpec(input({ hostConfig, devices: devicesForHostConfig(hostConfig) }));
+    const tun = spec.linux.devices?.find((d) => d.path === '/dev/vnet/tun');
+    assert.deepEqual(tun && { type: tun.type, major: tun.major, minor: tun.minor }, { type: 'c', major: 10, minor: 200 });
+    assert.ok(spec.linux.resources?.devices?.some((r) => r.major === 10 && r.minor === 200 && r.access === 'r'));
   });
 });
 

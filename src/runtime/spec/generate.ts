@@ -92,10 +92,11 @@ export interface SpecInput {
   /** Already-resolved bind/volume/tmpfs mounts (Binds, Mounts, volumes). */
   extraMounts?: OciMount[];
   /**
-   * Host device nodes (devicesForHostConfig): one per HostConfig.Devices entry in the same
-   * order, undefined where the host has no such device; all of /dev when privileged.
+   * Host device nodes (devicesForHostConfig): for each HostConfig.Devices entry, in the same
+   * order, the nodes at its PathOnHost (one, every node under a directory, or none where the
+   * host has nothing); when privileged, one entry with all of /dev.
    */
-  devices?: (HostDevice | undefined)[];
+  devices?: HostDevice[][];
   host: HostInfo;
 }
 
@@ -362,18 +363,22 @@ export function generateSpec(input: SpecInput): SpecResult {
   let deviceRules: OciDeviceCgroup[];
   if (privileged) {
     deviceRules = [{ allow: true, access: 'rwm' }];
-    for (const d of input.devices ?? []) if (d) devices.push({ ...d });
+    for (const d of (input.devices ?? []).flat()) devices.push({ ...d });
   } else {
     deviceRules = [...DEFAULT_DEVICE_RULES];
     const wanted = hc.Devices ?? [];
     const found = input.devices ?? [];
     wanted.forEach((mapping, i) => {
-      const d = found[i];
-      if (!d) throw new InvalidParameterError(`error gathering device information while adding custom device "${mapping.PathOnHost}": no such file or directory`);
+      const nodes = found[i] ?? [];
+      if (nodes.length === 0) throw new InvalidParameterError(`error gathering device information while adding custom device "${mapping.PathOnHost}": no such file or directory`);
       const perms = mapping.CgroupPermissions || 'rwm';
       if (!/^[rwm]{1,3}$/.test(perms)) throw new InvalidParameterError(`invalid device mode: ${perms}`);
-      devices.push({ ...d, path: mapping.PathInContainer || mapping.PathOnHost });
-      deviceRules.push({ allow: true, type: d.type, major: d.major, minor: d.minor, access: perms });
+      // A directory's nodes keep their place under it: /dev/snd/pcmC0D0p → <PathInContainer>/pcmC0D0p.
+      const inContainer = mapping.PathInContainer || mapping.PathOnHost;
+      for (const d of nodes) {
+        devices.push({ ...d, path: path.posix.join(inContainer, path.posix.relative(mapping.PathOnHost, d.path)) });
+        deviceRules.push({ allow: true, type: d.type, major: d.major, minor: d.minor, access: perms });
+      }
     });
     for (const rule of hc.DeviceCgroupRules ?? []) deviceRules.push(parseDeviceCgroupRule(rule));
   }
