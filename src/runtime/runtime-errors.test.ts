@@ -21,6 +21,7 @@ describe('dockerRuntimeMessage', () => {
     assert.equal(dockerRuntimeMessage('open executable: Operation not permitted', '/etc'), 'exec: "/etc": permission denied', 'a directory');
     assert.equal(dockerRuntimeMessage('open executable: Operation not permitted'), 'open executable: permission denied', 'a directory, no name to give');
     assert.equal(dockerRuntimeMessage('executable file `/etc/passwd` not found: Permission denied'), 'exec: "/etc/passwd": permission denied');
+    assert.equal(dockerRuntimeMessage('chdir `/nonexistent`: No such file or directory'), 'chdir to cwd ("/nonexistent") set in config.json failed: no such file or directory');
   });
 
   it("lower-cases C's errno texts elsewhere and leaves other messages alone", () => {

@@ -87,8 +87,14 @@ test('on either runtime, a command that cannot start exits 127 (not found) or 12
       assert.ok(r.stderr.includes(c.says), `${runtime} run ${c.cmd}: ${r.stderr}`);
       const e = await docker(d, ['exec', keeper, c.cmd]);
       assert.equal(e.code, c.code, `${runtime} exec ${c.cmd}: ${e.stdout}${e.stderr}`);
-      assert.ok(`${e.stdout}${e.stderr}`.includes(c.says), `${runtime} exec ${c.cmd}: ${e.stdout}${e.stderr}`);
+      assert.ok(`${e.stdout}${e.stderr}`.includes(`OCI runtime exec failed: exec failed: unable to start container process: ${c.says}: unknown`), `${runtime} exec ${c.cmd}: ${e.stdout}${e.stderr}`);
     }
+    // dockerd's words for a working directory that is not there, and for a user it cannot find
+    // (its own refusal, with no runtime prefix).
+    const noDir = await docker(d, ['exec', '-w', '/nonexistent', keeper, 'pwd']);
+    assert.equal(noDir.stdout, 'OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd ("/nonexistent") set in config.json failed: no such file or directory: unknown\r\n', runtime);
+    const noUser = await docker(d, ['exec', '-u', 'nosuchuser', keeper, 'id']);
+    assert.equal(noUser.stdout, 'unable to find user nosuchuser: no matching entries in passwd file\r\n', runtime);
     assert.equal((await docker(d, ['run', '--rm', '--runtime', runtime, 'busybox', 'sh', '-c', 'exit 7'])).code, 7);
     await dockerOk(d, ['rm', '-f', keeper]);
   }

@@ -84,7 +84,7 @@ export function registerExecRoutes(router: ApiRouter, containers: ContainerServi
         },
       });
     } catch (err) {
-      await outputSink(client.output, { tty })(STDOUT, Buffer.from(`OCI runtime exec failed: ${dockerRuntimeMessage(errorMessage(err))}: unknown\r\n`)).catch(() => undefined);
+      await outputSink(client.output, { tty })(STDOUT, Buffer.from(`${execStartFailure(err)}\r\n`)).catch(() => undefined);
       client.end();
     }
   });
@@ -102,4 +102,15 @@ export function registerExecRoutes(router: ApiRouter, containers: ContainerServi
   });
 
   return execs;
+}
+
+/**
+ * What an exec that could not start prints, as dockerd: berthd's own refusal (a user or group
+ * the container does not have) as it is; the runtime's in runc's words under containerd's prefix.
+ */
+function execStartFailure(err: unknown): string {
+  if (err instanceof InvalidParameterError) return err.message;
+  const m = dockerRuntimeMessage(errorMessage(err));
+  const processFailed = /^(exec: |chdir to cwd )/.test(m);
+  return `OCI runtime exec failed: ${processFailed ? `exec failed: unable to start container process: ${m}` : m}: unknown`;
 }

@@ -145,7 +145,8 @@ export class ExecManager {
       ID: r.id,
       Running: r.running,
       ExitCode: r.exitCode,
-      ProcessConfig: { privileged: r.config.Privileged === true, user: r.config.User ?? '', tty: r.config.Tty === true, entrypoint, arguments: args },
+      // Docker leaves an empty user out (omitempty).
+      ProcessConfig: { privileged: r.config.Privileged === true, ...(r.config.User ? { user: r.config.User } : {}), tty: r.config.Tty === true, entrypoint, arguments: args },
       OpenStdin: r.config.AttachStdin === true,
       OpenStderr: r.config.AttachStderr === true,
       OpenStdout: r.config.AttachStdout === true,
