@@ -284,6 +284,35 @@ describe('networking through the docker CLI', () => {
     await dk(d, 'rm', '-f', id);
   });
 
+  it('links containers on the default bridge as Docker: hosts entry, variables, checks', async () => {
+    await dk(d, 'run', '-d', '--name', 'linkdb', '-e', 'SECRET=s', '--expose', '5432', 'busybox', 'sleep', '300');
+    const dbIp = await dk(d, 'inspect', '-f', '{{.NetworkSettings.Networks.bridge.IPAddress}}', 'linkdb');
+    const dbHost = await dk(d, 'inspect', '-f', '{{.Config.Hostname}}', 'linkdb');
+    const seen = await dk(d, 'run', '--name', 'linkapp', '--link', 'linkdb:database', 'busybox', 'sh', '-c', 'grep database /etc/hosts; env | grep ^DATABASE_ | sort; ping -c 1 -W 1 database >/dev/null && echo pinged');
+    assert.deepEqual(seen.split('\n'), [
+      `${dbIp}\tdatabase ${dbHost} linkdb`,
+      'DATABASE_ENV_SECRET=s',
+      'DATABASE_NAME=/linkapp/database',
+      `DATABASE_PORT=tcp://${dbIp}:5432`,
+      `DATABASE_PORT_5432_TCP=tcp://${dbIp}:5432`,
+      `DATABASE_PORT_5432_TCP_ADDR=${dbIp}`,
+      'DATABASE_PORT_5432_TCP_PORT=5432',
+      'DATABASE_PORT_5432_TCP_PROTO=tcp',
+      'pinged',
+    ]);
+    assert.equal(await dk(d, 'inspect', '-f', '{{json .HostConfig.Links}}', 'linkapp'), '["/linkdb:/linkapp/database"]');
+    // Refused at create, nothing made; a 400, so the CLI does not go and pull the image.
+    const missing = await docker(d, 'run', '--rm', '--link', 'nosuch:x', 'busybox', 'true');
+    assert.equal(missing.stderr.split('\n')[0], 'docker: Error response from daemon: could not get container for nosuch: No such container: nosuch');
+    const host = await docker(d, 'run', '--rm', '--network', 'host', '--link', 'linkdb', 'busybox', 'true');
+    assert.match(host.stderr, /conflicting options: host type networking can't be used with links/);
+    // A linked container must be running when the link is made.
+    await dk(d, 'stop', '-t', '0', 'linkdb');
+    const stopped = await docker(d, 'start', 'linkapp');
+    assert.match(stopped.stderr, /Cannot link to a non running container: \/linkdb AS \/linkapp\/database/);
+    await dk(d, 'rm', '-f', 'linkapp', 'linkdb');
+  });
+
   it('honours --dns, --dns-search and --add-host host-gateway', async () => {
     const resolv = await dk(d, 'run', '--rm', '--dns', '192.0.2.53', '--dns-search', 'corp.example', 'busybox', 'cat', '/etc/resolv.conf');
     assert.match(resolv, /^nameserver 192\.0\.2\.53$/m);

@@ -163,10 +163,15 @@ describe('container mounts', { timeout: 120_000 }, () => {
   test('validation: bad specs, duplicate mount points, bad names', async () => {
     const cases: [string[], RegExp][] = [
       [['-v', 'data:relative'], /invalid volume specification: 'data:relative'/],
-      [['-v', 'data:/x:bogus'], /invalid volume specification: 'data:\/x:bogus': invalid mode: bogus/],
+      // Docker's words, each checked against dockerd.
+      [['-v', 'data:/x:bogus'], /daemon: invalid mode: bogus$/m],
+      [['-v', '/data:ro'], /daemon: invalid volume specification: '\/data:ro'$/m],
+      [['-v', 'myvol:/x:rshared'], /daemon: invalid volume specification: 'myvol:\/x:rshared': invalid mount config for type "volume": field BindOptions must not be specified$/m],
+      [['-v', '/tmp:/x:nocopy'], /daemon: invalid volume specification: '\/tmp:\/x:nocopy': invalid mount config for type "bind": field VolumeOptions must not be specified$/m],
+      [['--mount', 'type=volume,target=/v,readonly'], /daemon: invalid mount config for type "volume": must not set ReadOnly mode when using anonymous volumes$/m],
       [['-v', 'va:/dup', '-v', 'vb:/dup'], /Duplicate mount point: \/dup/],
       [['-v', 'va:/dup2', '--mount', 'type=volume,src=vb,dst=/dup2'], /Duplicate mount point: \/dup2/],
-      [['-v', 'a$b:/x'], /includes invalid characters for a local volume name/],
+      [['-v', 'a$b:/x'], /daemon: create a\$b: "a\$b" includes invalid characters for a local volume name/],
     ];
     for (const [args, want] of cases) {
       const r = await docker(d, ['run', '-d', ...args, 'busybox', 'true']);

@@ -75,7 +75,8 @@ export function validateHostConfig(hc: HostConfig): void {
   if (hc.MemorySwap !== undefined && hc.MemorySwap > 0 && hc.Memory && hc.MemorySwap < hc.Memory) {
     throw new InvalidParameterError('Minimum memoryswap limit should be larger than memory limit, see usage');
   }
-  if (hc.NanoCpus && hc.CpuQuota) throw new InvalidParameterError('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (hc.NanoCpus && hc.CpuPeriod) throw new InvalidParameterError('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (hc.NanoCpus && hc.CpuQuota) throw new InvalidParameterError('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   if (hc.NanoCpus !== undefined && hc.NanoCpus < 0) throw new InvalidParameterError('Range of CPUs is from 0.01 to the number of CPUs available');
 }
 

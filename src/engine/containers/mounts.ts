@@ -100,15 +100,17 @@ export function parseBind(spec: string, volumeDriver = ''): ResolvedMount {
   let src = '';
   let dst: string;
   let mode = '';
-  if (parts.length === 1) dst = parts[0]!;
+  if (!parts[0]) throw invalidSpec(spec);
+  if (parts.length === 1) dst = parts[0];
   else if (parts.length === 2) {
-    if (parseMode(parts[1]!) && !parts[1]!.startsWith('/')) [dst, mode] = [parts[0]!, parts[1]!];
-    else [src, dst] = [parts[0]!, parts[1]!];
-  } else if (parts.length === 3) [src, dst, mode] = [parts[0]!, parts[1]!, parts[2]!];
+    // As Docker: a destination with a mode (`/data:ro`) is not a volume (volumes take no mode).
+    if (parseMode(parts[1]!)) throw invalidSpec(spec);
+    [src, dst] = [parts[0], parts[1]!];
+  } else if (parts.length === 3) [src, dst, mode] = [parts[0], parts[1]!, parts[2]!];
   else throw invalidSpec(spec);
   if (!dst) throw invalidSpec(spec);
   const parsed = mode ? parseMode(mode) : { rw: true, copy: true, propagation: '' };
-  if (!parsed) throw invalidSpec(spec, `invalid mode: ${mode}`);
+  if (!parsed) throw new InvalidParameterError(`invalid mode: ${mode}`);
   const isBind = src.startsWith('/');
   const type: MountKind = isBind ? 'bind' : 'volume';
   let destination: string;
@@ -118,10 +120,10 @@ export function parseBind(spec: string, volumeDriver = ''): ResolvedMount {
     throw invalidSpec(spec, errorMessage(err));
   }
   if (isBind) {
-    if (!mode.split(',').every((m) => m !== 'nocopy')) throw invalidSpec(spec, `invalid mode: ${mode}`);
+    if (mode.split(',').includes('nocopy')) throw invalidSpec(spec, mountConfigError(type, 'field VolumeOptions must not be specified').message);
     return { type, destination, source: posix.normalize(src), mode, rw: parsed.rw, propagation: parsed.propagation || 'rprivate', copyData: false, createSource: true, nonRecursive: false };
   }
-  if (parsed.propagation) throw invalidSpec(spec, `invalid mode: ${mode}`);
+  if (parsed.propagation) throw invalidSpec(spec, mountConfigError(type, 'field BindOptions must not be specified').message);
   const driver = volumeDriver || 'local';
   if (src && driver === 'local') validateLocalVolumeName(src);
   return { type, destination, source: '', ...(src ? { name: src } : {}), driver, mode: mode || (src ? 'z' : ''), rw: parsed.rw, propagation: '', copyData: parsed.copy, createSource: false, nonRecursive: false };
@@ -150,6 +152,7 @@ export function parseMount(m: Mount, volumeDriver = ''): ResolvedMount {
     if (m.VolumeOptions?.Subpath) throw mountConfigError(type, 'volume subpaths are not supported');
     const driver = m.VolumeOptions?.DriverConfig?.Name || volumeDriver || 'local';
     if (m.Source && driver === 'local') validateLocalVolumeName(m.Source);
+    if (!m.Source && m.ReadOnly) throw mountConfigError(type, 'must not set ReadOnly mode when using anonymous volumes');
     return {
       type,
       destination,
@@ -344,7 +347,8 @@ export class ContainerMounts {
   /** Checks the mount config of a container about to be created (Docker's create-time errors). */
   validate(c: Pick<Container, 'config' | 'hostConfig'>): void {
     planMounts(c, (ref) => {
-      if (!this.deps.findContainer(ref)) throw new NotFoundError(`No such container: ${ref}`);
+      // A 400, as Docker's: on a 404 from create the docker CLI would go and pull the image.
+      if (!this.deps.findContainer(ref)) throw new InvalidParameterError(`No such container: ${ref}`);
       return [];
     });
   }

@@ -20,6 +20,7 @@ import type { ImageService } from '../images/service.js';
 import { etcPaths, writeEtcFiles } from './etc-files.js';
 import { temporaryMountsReleased } from './fs-view.js';
 import { InitLayers } from './init-layer.js';
+import { linkEnv, linkHostsLine, parseLink, storedLink, usesLegacyLinks } from './links.js';
 import { fillHostConfigDefaults, mergeImageConfig, validateHostConfig } from './merge-config.js';
 import { initialState, type Container } from './model.js';
 import { generateId, generateName, normalizeName } from './names.js';
@@ -58,6 +59,7 @@ export interface ContainerServiceDeps {
 }
 
 const DEFAULT_STOP_TIMEOUT_S = 10;
+const HOST_NETWORK_AND_LINKS = "conflicting options: host type networking can't be used with links. This would result in undefined behavior";
 
 /**
  * Containers: create, start, stop, kill, restart, pause, rename, wait, remove, and live
@@ -123,6 +125,7 @@ export class ContainerService {
       const other = this.store.byName(name)!;
       throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
+    if (hostConfig.Links?.length) hostConfig.Links = this.registerLinks(name, hostConfig);
     const { record, config: imageConfig } = await this.deps.images.configOf(req.Image);
     const merged = mergeImageConfig(config, imageConfig.config);
     merged.Image = req.Image;
@@ -163,6 +166,51 @@ export class ContainerService {
     }
     this.event(c, 'create');
     return { Id: id, Warnings: warnings };
+  }
+
+  /**
+   * Docker's checks of `--link` at create (moby's registerLinks): each linked container exists
+   * (a 400: on a 404 the docker CLI would pull the image) and is not on the host's network.
+   * Returns the links as Docker stores them, `/child:/parent/alias`.
+   */
+  private registerLinks(name: string, hc: HostConfig): string[] {
+    const links = hc.Links ?? [];
+    if (hc.NetworkMode === 'host') throw new InvalidParameterError(HOST_NETWORK_AND_LINKS);
+    if (!usesLegacyLinks(hc.NetworkMode) && !/^(none|container:)/.test(hc.NetworkMode ?? '')) return links;
+    return links.map((spec) => {
+      const link = parseLink(spec);
+      let child = this.store.find(link.child);
+      if (!child) throw new InvalidParameterError(`could not get container for ${link.child}: No such container: ${link.child}`);
+      for (let mode = child.hostConfig.NetworkMode ?? ''; mode.startsWith('container:'); mode = child.hostConfig.NetworkMode ?? '') {
+        const ref = mode.slice('container:'.length);
+        const next = this.store.find(ref);
+        if (!next) throw new InvalidParameterError(`could not get container for ${ref}: No such container: ${ref}`);
+        child = next;
+      }
+      if (child.hostConfig.NetworkMode === 'host') throw new InvalidParameterError(HOST_NETWORK_AND_LINKS);
+      return storedLink(name, { child: child.name, alias: link.alias });
+    });
+  }
+
+  /**
+   * What the links of a container on the default bridge add at start (moby's
+   * setupLinkedContainers): /etc/hosts lines and variables. A linked container must be running.
+   */
+  private legacyLinks(c: Container): { hosts: string; env: string[] } {
+    const out = { hosts: '', env: [] as string[] };
+    if (!usesLegacyLinks(c.hostConfig.NetworkMode)) return out;
+    for (const spec of c.hostConfig.Links ?? []) {
+      const link = parseLink(spec);
+      const child = this.store.find(link.child);
+      if (!child) continue; // removed since: Docker drops its links with it
+      const linkName = `/${c.name}/${link.alias}`;
+      if (!child.state.Running) throw new SystemError(`Cannot link to a non running container: /${child.name} AS ${linkName}`);
+      const childIp = child.networking.Networks?.bridge?.IPAddress;
+      if (!childIp) throw new SystemError(`Cannot link to /${child.name}, as it does not belong to the default network`);
+      out.hosts += linkHostsLine({ alias: link.alias, childName: child.name, childHostname: child.config.Hostname ?? '', childIp });
+      out.env.push(...linkEnv({ alias: link.alias, linkName, childIp, childEnv: child.config.Env, exposed: child.config.ExposedPorts }));
+    }
+    return out;
   }
 
   /** The image's /etc/passwd and /etc/group, read from its top-most layer that has them. */
@@ -219,6 +267,7 @@ export class ContainerService {
     let mounted = false;
     let networked = false;
     try {
+      const links = this.legacyLinks(c);
       // The rootfs mount and the network sandbox are independent: prepare them side by side.
       const [mount, network] = await Promise.allSettled([
         mkdir(rootfs, { recursive: true }).then(() => mountRootfs(this.deps.snapshots.mounts(c.snapshotKey), rootfs)),
@@ -232,7 +281,7 @@ export class ContainerService {
       mark('mounted+network');
       c.networking = net.networking;
       const etc = etcPaths(dir);
-      await writeEtcFiles(etc, { hostname: c.config.Hostname || c.id.slice(0, 12), hosts: net.hosts, resolvConf: net.resolvConf });
+      await writeEtcFiles(etc, { hostname: c.config.Hostname || c.id.slice(0, 12), hosts: net.hosts + links.hosts, resolvConf: net.resolvConf });
       const extraMounts = this.deps.mountsFor ? await this.deps.mountsFor(c) : [];
       const { spec } = generateSpec({
         id: c.id,
@@ -247,6 +296,7 @@ export class ContainerService {
         cgroupParent: this.deps.cgroupParent,
         extraMounts,
         devices: devicesForHostConfig(c.hostConfig),
+        linkEnv: links.env,
         host: detectHostInfo(),
       });
       mark('spec');

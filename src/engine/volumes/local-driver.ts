@@ -12,9 +12,10 @@ const REQUIRED_WITH: Record<string, string[]> = { device: ['type'], type: ['devi
 const NAME_CHARS = '[a-zA-Z0-9][a-zA-Z0-9_.-]';
 const NAME_RE = new RegExp(`^${NAME_CHARS}+$`);
 
+/** Checked where a volume is about to be made, so the message says so, as Docker's. */
 export function validateLocalVolumeName(name: string): void {
   if (!NAME_RE.test(name)) {
-    throw new InvalidParameterError(`"${name}" includes invalid characters for a local volume name, only "${NAME_CHARS}" are allowed. If you intended to pass a host directory, use absolute path`);
+    throw new InvalidParameterError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "${NAME_CHARS}" are allowed. If you intended to pass a host directory, use absolute path`);
   }
 }
 

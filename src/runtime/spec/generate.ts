@@ -91,6 +91,8 @@ export interface SpecInput {
   cgroupParent: string;
   /** Already-resolved bind/volume/tmpfs mounts (Binds, Mounts, volumes). */
   extraMounts?: OciMount[];
+  /** Variables of legacy links (`<ALIAS>_PORT`…): after the daemon's, before the image's and the container's. */
+  linkEnv?: string[];
   /**
    * Host device nodes (devicesForHostConfig): for each HostConfig.Devices entry, in the same
    * order, the nodes at its PathOnHost (one, every node under a directory, or none where the
@@ -252,7 +254,7 @@ export function generateSpec(input: SpecInput): SpecResult {
   const user = resolveUser(config.User || image.User, hc.GroupAdd ?? [], input.users);
   const daemonEnv = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname ?? os.hostname()}`];
   if (config.Tty) daemonEnv.push('TERM=xterm');
-  const env = withHomeFallback(mergeEnv(daemonEnv, image.Env, config.Env), user.uid, input.users);
+  const env = withHomeFallback(mergeEnv(daemonEnv, input.linkEnv, image.Env, config.Env), user.uid, input.users);
 
   const caps = resolveCapabilities({ capAdd: hc.CapAdd, capDrop: hc.CapDrop, privileged, allCapabilities: host.capabilities });
   const { rlimits, warnings: rlimitWarnings } = buildRlimits(hc.Ulimits ?? [], host.rlimits);
