@@ -103,6 +103,17 @@ describe('create: validation and errors', () => {
     assert.equal((await c.get<unknown[]>('/containers/json', { all: true })).length, before);
   });
 
+  test("a platform the image is not for is a 404 in Docker's words (the CLI then pulls); its own is taken", async () => {
+    const count = (await c.get<unknown[]>('/containers/json', { all: true })).length;
+    const created = (platform: string) => c.json<{ Id: string }>('POST', '/containers/create', { query: { platform }, body: { Image: 'busybox', Cmd: ['true'] } });
+    await rejectsWith(created('linux/arm64'), 404, /^image with reference busybox was found but its platform \(linux\/amd64\) does not match the specified platform \(linux\/arm64\)$/);
+    assert.equal((await c.get<unknown[]>('/containers/json', { all: true })).length, count);
+    for (const platform of ['linux/amd64', 'linux/x86_64', 'linux']) {
+      const { Id } = await created(platform);
+      await c.call('DELETE', `/containers/${Id}`).then((x) => x.resume());
+    }
+  });
+
   test('malformed JSON is a 400', async () => {
     const http = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {

@@ -3,7 +3,8 @@ import type { ContainerCreateRequest } from '../../api/types/container.js';
 import type { ContainerService } from '../../engine/containers/service.js';
 import { inspectContainer, listContainers } from '../../engine/containers/views.js';
 import type { ImageService } from '../../engine/images/service.js';
-import { InvalidParameterError } from '../../util/errors.js';
+import { formatPlatform, parsePlatform, platformMatches } from '../../engine/images/platform.js';
+import { InvalidParameterError, NotFoundError } from '../../util/errors.js';
 import { queryBool, queryFilters, queryInt, readJSON, sendEmpty, sendJSON } from '../http.js';
 import type { ApiRouter } from '../router.js';
 
@@ -73,8 +74,14 @@ export function registerContainerRoutes(router: ApiRouter, containers: Container
     const body = (await readJSON(req, CreateBody)) as ContainerCreateRequest;
     const name = query.get('name') || undefined;
     const platform = query.get('platform');
-    if (platform && !/^linux(\/amd64|\/x86_64)?(\/.*)?$/.test(platform)) {
-      throw new InvalidParameterError(`image with reference ${body.Image} was found but does not match the specified platform: wanted ${platform}, actual: linux/amd64`);
+    if (platform && body.Image) {
+      const wanted = parsePlatform(platform);
+      const { config } = await images.configOf(body.Image);
+      const have = { os: config.os || 'linux', architecture: config.architecture || 'amd64', ...(config.variant ? { variant: config.variant } : {}) };
+      // As Docker: a 404, so the docker CLI goes to pull the image for that platform.
+      if (!platformMatches(wanted, have)) {
+        throw new NotFoundError(`image with reference ${body.Image} was found but its platform (${formatPlatform(have)}) does not match the specified platform (${formatPlatform(wanted)})`);
+      }
     }
     sendJSON(res, 201, await containers.create(body, { name }));
   });

@@ -3,6 +3,7 @@ import type { Engine } from '../../daemon/engine.js';
 import { importRootfs } from '../../engine/images/import.js';
 import { loadImages } from '../../engine/images/load.js';
 import { resolveSaveNames, saveImages } from '../../engine/images/save.js';
+import { parsePlatform, type Platform } from '../../engine/images/platform.js';
 import { imageHistory, inspectImage, listImages } from '../../engine/images/views.js';
 import { InvalidParameterError, NotFoundError, errorMessage } from '../../util/errors.js';
 import { queryBool, queryFilters, sendJSON, type RequestContext } from '../http.js';
@@ -19,12 +20,12 @@ function nameAndAction(ctx: RequestContext, actions: readonly string[]): { name:
   return { name: rest.slice(0, slash), action };
 }
 
-function parsePlatform(value: string | null): { os: string; architecture: string; variant?: string } | undefined {
+/** The `platform` of a pull or import: a Linux one (berth runs Linux images only). */
+function linuxPlatform(value: string | null): Platform | undefined {
   if (!value) return undefined;
-  const [os, architecture, variant] = value.split('/');
-  if (!os || !architecture) throw new InvalidParameterError(`invalid platform "${value}": expected os/arch[/variant]`);
-  if (os !== 'linux') throw new InvalidParameterError(`"${value}": operating system is not supported`);
-  return { os, architecture, variant };
+  const platform = parsePlatform(value);
+  if (platform.os !== 'linux') throw new InvalidParameterError(`"${value}": operating system is not supported`);
+  return platform;
 }
 
 export function registerImageRoutes(router: ApiRouter, engine: Engine): void {
@@ -47,7 +48,7 @@ export function registerImageRoutes(router: ApiRouter, engine: Engine): void {
     const fromImage = query.get('fromImage');
     if (fromSrc === null && fromImage === null) throw new InvalidParameterError('either fromSrc or fromImage must be given');
     if (fromImage !== null) {
-      await engine.pullImage(ctx, fromImage, query.get('tag') ?? undefined, parsePlatform(query.get('platform')));
+      await engine.pullImage(ctx, fromImage, query.get('tag') ?? undefined, linuxPlatform(query.get('platform')));
       return;
     }
     let source: Readable;
@@ -59,7 +60,7 @@ export function registerImageRoutes(router: ApiRouter, engine: Engine): void {
       if (!r.ok || !r.body) throw new InvalidParameterError(`cannot download ${fromSrc}: HTTP ${r.status}`);
       source = Readable.fromWeb(r.body as import('node:stream/web').ReadableStream<Uint8Array>);
     } else throw new InvalidParameterError(`fromSrc must be "-" or an http(s) URL, not "${fromSrc}"`);
-    const platform = parsePlatform(query.get('platform'));
+    const platform = linuxPlatform(query.get('platform'));
     // Validate everything we can before reading the body, so bad input changes nothing.
     const record = await importRootfs(images, {
       source,
