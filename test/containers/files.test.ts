@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -57,6 +57,29 @@ test('docker cp copies files and directories both ways', async () => {
   const missing = await docker(d, ['cp', 'fc:/no/such/file', join(work, 'x')]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /Could not find the file \/no\/such\/file/);
+});
+
+test("docker cp -a gives the files to the container's user, as Docker; without it, or without a user, the owners are the tar's", async () => {
+  const file = join(work, 'owned');
+  await writeFile(file, 'owned\n');
+  await chown(file, 1234, 2345);
+  await dockerOk(d, ['run', '-d', '--name', 'cpuser', '-u', 'user', 'busybox', 'sleep', '1000']);
+  for (const [container, archived] of [['fc', '1234:2345'], ['cpuser', '1000:1000']] as const) {
+    await dockerOk(d, ['cp', file, `${container}:/tmp/plain`]);
+    await dockerOk(d, ['cp', '-a', file, `${container}:/tmp/archived`]);
+    assert.equal(await dockerOk(d, ['exec', container, 'stat', '-c', '%u:%g', '/tmp/plain', '/tmp/archived']), `1234:2345\n${archived}\n`, container);
+  }
+  await dockerOk(d, ['rm', '-f', 'cpuser']);
+});
+
+test("docker cp right after a start whose process ends at once reads the container's files", async () => {
+  // The exit's clean-up unmounts the rootfs before the state says "exited": cp waits for it.
+  await dockerOk(d, ['create', '--name', 'brief', 'busybox', 'true']);
+  for (let i = 0; i < 5; i++) {
+    await dockerOk(d, ['start', 'brief']);
+    assert.deepEqual(await tarList(['cp', 'brief:/etc/passwd', '-']), ['passwd'], `round ${i}`);
+  }
+  await dockerOk(d, ['rm', 'brief']);
 });
 
 test('symlinks in the container resolve inside its root, never on the host', async () => {

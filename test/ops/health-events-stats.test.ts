@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TestDaemon } from '../helpers/daemon.js';
 import { cleanup, docker, dockerOk, eventually, opsDaemon } from './helpers.js';
@@ -68,6 +69,34 @@ test('docker events filters by container and event over a closed time range', as
   assert.match(bad.stderr, /invalid filter 'colour'/);
 });
 
+test("a container's events as Docker records them: attach, kill with the signal's number, cp and export", async () => {
+  const since = now();
+  await dockerOk(d, ['run', '--name', 'evseq', 'busybox', 'true']);
+  await dockerOk(d, ['start', 'evseq']);
+  await dockerOk(d, ['cp', '/etc/hostname', 'evseq:/tmp/']);
+  await dockerOk(d, ['cp', 'evseq:/tmp/hostname', '-']);
+  await dockerOk(d, ['export', '-o', join(d.root, 'evseq.tar'), 'evseq']);
+  await dockerOk(d, ['run', '-d', '--name', 'evkill', 'busybox', 'sh', '-c', 'trap "" TERM; sleep 600']);
+  await dockerOk(d, ['kill', '-s', 'HUP', 'evkill']);
+  await dockerOk(d, ['stop', '-t', '1', 'evkill']);
+  await dockerOk(d, ['start', 'evkill']);
+  await dockerOk(d, ['rm', '-f', 'evkill']);
+  const events = async (name: string) =>
+    (await dockerOk(d, ['events', '--since', since, '--until', now(), '--filter', `container=${name}`, '--format', '{{.Action}} {{.Actor.Attributes.signal}}'])).trim().split('\n');
+  assert.deepEqual(await events('evseq'), [
+    'create <no value>',
+    'attach <no value>',
+    'start <no value>',
+    'die <no value>',
+    'start <no value>',
+    'die <no value>',
+    'extract-to-dir <no value>',
+    'archive-path <no value>',
+    'export <no value>',
+  ]);
+  assert.deepEqual(await events('evkill'), ['create <no value>', 'start <no value>', 'kill 1', 'kill 15', 'kill 9', 'die <no value>', 'stop <no value>', 'start <no value>', 'kill 9', 'die <no value>', 'destroy <no value>']);
+});
+
 test('docker events follows live events until the client goes', async () => {
   const { spawn } = await import('node:child_process');
   const listeners = async () => (JSON.parse(await dockerOk(d, ['info', '--format', '{{json .}}'])) as { NEventsListener: number }).NEventsListener;
@@ -79,7 +108,7 @@ test('docker events follows live events until the client goes', async () => {
   try {
     await dockerOk(d, ['run', '--name', 'live1', 'busybox', 'true']);
     await eventually('live die event', () => (out.includes('die') ? true : undefined));
-    assert.deepEqual(out.trim().split('\n').slice(0, 3), ['create', 'start', 'die']);
+    assert.deepEqual(out.trim().split('\n').slice(0, 4), ['create', 'attach', 'start', 'die']);
   } finally {
     child.kill();
   }

@@ -195,6 +195,6 @@ async function updateContainer(containers: ContainerService, ref: string, body: 
   if (RestartPolicy?.Name) hc.RestartPolicy = RestartPolicy as HostConfig['RestartPolicy'];
   latest.hostConfig = hc;
   containers.store.save(latest);
-  containers.deps.events.publish('container', 'update', c.id, { ...c.config.Labels, image: c.imageRef, name: c.name });
+  containers.event(c, 'update');
   return { Warnings: warnings };
 }

@@ -58,6 +58,7 @@ async function attachContainer(ctx: RequestContext, containers: ContainerService
   const tty = c.config.Tty === true;
 
   const client = hijack(ctx, tty ? RAW_STREAM : MULTIPLEXED_STREAM);
+  containers.event(c, 'attach');
   try {
     if (logs) await replayLogs(containers, c, outputSink(client.output, { tty }), { stdout, stderr });
     if (!stream) {

@@ -183,6 +183,6 @@ export class ExecManager {
   }
 
   private event(c: Container, action: string, execId: string, extra: Record<string, string> = {}): void {
-    this.containers.deps.events.publish('container', action, c.id, { ...c.config.Labels, image: c.imageRef, name: c.name, execID: execId, ...extra });
+    this.containers.event(c, action, { execID: execId, ...extra });
   }
 }

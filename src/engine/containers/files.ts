@@ -16,6 +16,7 @@ import type * as tar from 'tar-stream';
 import { tarPack } from '../../util/tar-pack.js';
 import type { ContainerConfig } from '../../api/types/container.js';
 import { changes, diffUpperDir, type Change } from '../../store/layers/diff.js';
+import { readUserDatabase, resolveUser } from '../../runtime/spec/user.js';
 import { unpackLayer } from '../../store/layers/unpack.js';
 import { InvalidParameterError, NotFoundError } from '../../util/errors.js';
 import { applyChanges } from '../images/changes.js';
@@ -187,7 +188,9 @@ export async function archiveContainerPath(service: ContainerService, ref: strin
     // The requested name, not the link target's, starts the entries (as Docker's rebase).
     const rebase = stat.name === '/' ? '' : stat.name;
     const mounts = st.isDirectory() ? view.mountsBelow(resolved.inside) : undefined;
-    return { stat, stream: packPath(resolved.host, rebase, release, { mounts }) };
+    const stream = packPath(resolved.host, rebase, release, { mounts });
+    service.event(c, 'archive-path');
+    return { stat, stream };
   } catch (err) {
     await release();
     throw err;
@@ -196,7 +199,10 @@ export async function archiveContainerPath(service: ContainerService, ref: strin
 
 export interface ExtractOptions {
   noOverwriteDirNonDir?: boolean;
-  /** Give the files the container user's uid/gid (docker cp -a). Not applied yet: tar owners are kept. */
+  /**
+   * `docker cp -a`: as Docker's, a container with a user gets every file owned by that user
+   * (and its group); one without keeps the tar's owners, as without it.
+   */
   copyUIDGID?: boolean;
 }
 
@@ -207,10 +213,11 @@ export interface ExtractOptions {
  * names and writes through symlinks. Entries that fall on a mount point below the directory
  * go into that mount, as they would in the container.
  */
-export async function extractToContainer(service: ContainerService, ref: string, path: string, tarStream: Readable, _opts: ExtractOptions = {}): Promise<void> {
+export async function extractToContainer(service: ContainerService, ref: string, path: string, tarStream: Readable, opts: ExtractOptions = {}): Promise<void> {
   const c = service.store.mustFind(ref);
   const { view, release } = await openContainerView(service, c);
   try {
+    const owner = opts.copyUIDGID && c.config.User ? resolveUser(c.config.User, [], readUserDatabase(view.root)) : undefined;
     const resolved = await resolveInView(view, path, { followFinal: true });
     let st: Stats;
     try {
@@ -224,7 +231,9 @@ export async function extractToContainer(service: ContainerService, ref: string,
       target: resolved.host,
       mode: 'plain',
       mountPoint: (rel) => view.writableMountPoint(posix.join(resolved.inside, rel)),
+      ...(owner ? { owner: { uid: owner.uid, gid: owner.gid } } : {}),
     });
+    service.event(c, 'extract-to-dir');
   } finally {
     tarStream.resume();
     await release();
@@ -237,6 +246,7 @@ export async function extractToContainer(service: ContainerService, ref: string,
 export async function exportContainer(service: ContainerService, ref: string): Promise<Readable> {
   const c = service.store.mustFind(ref);
   const root = await openContainerRoot(service, c);
+  service.event(c, 'export');
   return packPath(root.path, '', () => root.release());
 }
 

@@ -192,8 +192,8 @@ export function temporaryMountsReleased(id: string): Promise<void> {
  * the container's snapshot (released by the caller) for a stopped one.
  */
 export async function openContainerRoot(service: ContainerService, c: Container): Promise<ContainerRoot> {
+  if (await service.runsWithRootfs(c.id)) return { path: service.rootfsPath(c.id), release: async () => undefined };
   const cur = service.store.get(c.id) ?? c;
-  if (cur.state.Running) return { path: service.rootfsPath(c.id), release: async () => undefined };
   const unlock = await tempMounts.acquire(c.id);
   const target = `${service.rootfsPath(c.id)}.files-${randomBytes(4).toString('hex')}`;
   // Safe to call again: nothing is mounted on the target any more, and unlock lets go once.

@@ -20,6 +20,7 @@ import type { ImageService } from '../images/service.js';
 import { etcPaths, writeEtcFiles } from './etc-files.js';
 import { temporaryMountsReleased } from './fs-view.js';
 import { InitLayers } from './init-layer.js';
+import { checkSignal, isValidSignal, signalNumber } from './signals.js';
 import { linkEnv, linkHostsLine, parseLink, storedLink, usesLegacyLinks } from './links.js';
 import { fillHostConfigDefaults, mergeImageConfig, validateHostConfig } from './merge-config.js';
 import { initialState, type Container } from './model.js';
@@ -103,7 +104,28 @@ export class ContainerService {
     return join(this.deps.rootfsDir, id);
   }
 
-  private event(c: Container, action: string, extra: Record<string, string> = {}): void {
+  /**
+   * Whether the container runs with its rootfs mounted, once an exit under way is recorded.
+   * An exit's clean-up unmounts the rootfs before the state says so (under the container's
+   * lock), and a process already gone is about to be cleaned up: both read as not running.
+   */
+  async runsWithRootfs(id: string): Promise<boolean> {
+    const ac = new AbortController();
+    // Listened for before the state is read, so an exit in between is not missed.
+    const exited = this.waiters.wait(id, 'exit', ac.signal).catch(() => undefined);
+    try {
+      const state = await this.locks.run(id, async () => this.store.get(id)?.state);
+      if (!state?.Running) return false;
+      if (processAlive(state.Pid)) return true;
+      await exited;
+      return false;
+    } finally {
+      ac.abort();
+    }
+  }
+
+  /** Publishes a container event with Docker's attributes: its labels, image and name. */
+  event(c: Container, action: string, extra: Record<string, string> = {}): void {
     this.deps.events.publish('container', action, c.id, { ...c.config.Labels, image: c.imageRef, name: c.name, ...extra });
   }
 
@@ -523,13 +545,19 @@ export class ContainerService {
     await this.markStopping(c.id, { thaw: true });
     const signal = opts.signal || c.config.StopSignal || 'SIGTERM';
     const timeout = opts.timeoutSeconds ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
-    await this.deps.runtime.kill(c.id, signal).catch(() => undefined);
+    await this.signal(c, signal).catch(() => undefined);
     if (timeout >= 0) {
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeout * 1000).unref());
-      if ((await Promise.race([exited, timer])) === 'timeout') await this.deps.runtime.kill(c.id, 'SIGKILL').catch(() => undefined);
+      if ((await Promise.race([exited, timer])) === 'timeout') await this.signal(c, 'SIGKILL').catch(() => undefined);
     }
     await exited;
     this.event(this.store.get(c.id) ?? c, 'stop');
+  }
+
+  /** Sends a signal, then records Docker's `kill` event for it (the signal as its number). */
+  private async signal(c: Container, signal: string): Promise<void> {
+    await this.deps.runtime.kill(c.id, signal);
+    this.event(c, 'kill', { signal: String(signalNumber(signal)) });
   }
 
   /**
@@ -561,8 +589,7 @@ export class ContainerService {
     const killing = /^(SIG)?KILL$|^9$/.test(signal.toUpperCase());
     if (killing) await this.markStopping(c.id, { thaw: false });
     const exited = killing ? this.waiters.wait(c.id, 'exit') : undefined;
-    await this.deps.runtime.kill(c.id, signal);
-    this.event(c, 'kill', { signal: signal.replace(/^SIG/, '') });
+    await this.signal(c, signal);
     if (exited) await exited;
   }
 
@@ -633,7 +660,7 @@ export class ContainerService {
     if (c.state.Running) {
       const exited = this.waiters.wait(c.id, 'exit');
       await this.markStopping(c.id, { thaw: true });
-      await this.deps.runtime.kill(c.id, 'SIGKILL').catch(() => undefined);
+      await this.signal(c, 'SIGKILL').catch(() => undefined);
       await exited;
     }
     await this.locks.run(c.id, async () => {
@@ -757,27 +784,13 @@ export class ContainerService {
   }
 }
 
-const SIGNALS = new Set([
-  'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM', 'STKFLT', 'CHLD', 'CONT',
-  'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'PWR', 'SYS',
-]);
-
-export function isValidSignal(s: string): boolean {
-  if (/^\d+$/.test(s)) return Number(s) > 0 && Number(s) <= 64;
-  const name = s.toUpperCase().replace(/^SIG/, '');
-  return SIGNALS.has(name) || /^RTMIN(\+\d+)?$|^RTMAX(-\d+)?$/.test(name);
-}
-
-/** Docker's checks of a signal to send (moby's ParseSignal, then ValidSignalForPlatform). */
-function checkSignal(s: string): void {
-  if (/^-?\d+$/.test(s)) {
-    const n = Number(s);
-    if (n === 0) throw new InvalidParameterError(`Invalid signal: ${s}`);
-    // Linux's signals: 1-31, and the real-time ones glibc leaves to programs, 34-64.
-    if (!((n >= 1 && n <= 31) || (n >= 34 && n <= 64))) throw new InvalidParameterError(`the linux daemon does not support signal ${n}`);
-    return;
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  if (!isValidSignal(s)) throw new InvalidParameterError(`Invalid signal: ${s}`);
 }
 
 /** Docker's codes for a process that could not be started: 127 not found, 126 not executable. */

@@ -181,7 +181,7 @@ export class HealthMonitor {
         after = cur.state.Health.Status;
       });
       if (after && before !== after) {
-        this.deps.events.publish('container', `health_status: ${after}`, id, { ...saved.config.Labels, image: saved.imageRef, name: saved.name });
+        this.deps.containers.event(saved, `health_status: ${after}`);
       }
     } catch (err) {
       this.deps.log.debug('health state not saved', { id: id.slice(0, 12), err: errorMessage(err) });

@@ -44,6 +44,8 @@ export interface UnpackOptions {
    * throws when nothing may be written there (a read-only mount).
    */
   mountPoint?: (rel: string) => string | undefined;
+  /** plain mode: the owner of every entry, in place of the tar's (`docker cp -a` into a container with a user). */
+  owner?: { uid: number; gid: number };
   /**
    * The digest the caller checks these exact bytes against on its own (a pull stores the blob
    * while it is unpacked). An uncompressed layer is then not hashed here at all; a compressed
@@ -162,6 +164,7 @@ class LayerWriter {
   private readonly overlay: boolean;
   private readonly lowers: string[];
   private readonly mountPoint: (rel: string) => string | undefined;
+  private readonly owner?: { uid: number; gid: number };
   private readonly dirs = new Map<string, DirState>();
   /** plain mode: paths this layer wrote (and their ancestors), which an opaque marker keeps. */
   private readonly touched = new Set<string>();
@@ -173,6 +176,11 @@ class LayerWriter {
     this.overlay = opts.mode === 'overlay';
     this.lowers = this.overlay ? (opts.lowerDirs ?? []) : [];
     this.mountPoint = opts.mountPoint ?? (() => undefined);
+    if (!this.overlay && opts.owner) this.owner = opts.owner;
+  }
+
+  private ownerOf(header: TarHeader): { uid: number; gid: number } {
+    return this.owner ?? { uid: header.uid ?? 0, gid: header.gid ?? 0 };
   }
 
   async apply(header: TarHeader, body: EntryBody): Promise<void> {
@@ -392,7 +400,8 @@ class LayerWriter {
       for await (const chunk of body) {
         for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
       }
-      await fh.chown(header.uid ?? 0, header.gid ?? 0);
+      const { uid, gid } = this.ownerOf(header);
+      await fh.chown(uid, gid);
       await fh.chmod((header.mode ?? 0o644) & 0o7777);
       this.setXattrs(path, header);
       const mtime = header.mtime ?? new Date(0);
@@ -404,7 +413,8 @@ class LayerWriter {
 
   /** chown before chmod (chown clears setuid), xattrs after chown (it drops security.capability). */
   private async setAttributes(path: string, header: TarHeader, kind: { isDir?: boolean; isSymlink?: boolean }): Promise<void> {
-    await lchown(path, header.uid ?? 0, header.gid ?? 0);
+    const { uid, gid } = this.ownerOf(header);
+    await lchown(path, uid, gid);
     if (!kind.isSymlink) await chmod(path, (header.mode ?? (kind.isDir ? 0o755 : 0o644)) & 0o7777);
     this.setXattrs(path, header);
     const mtime = header.mtime ?? new Date(0);
