@@ -74,6 +74,7 @@ describe('create: validation and errors', () => {
     assert.ok((i.HostConfig.MaskedPaths as string[]).includes('/proc/kcore'));
     assert.ok((i.HostConfig.ReadonlyPaths as string[]).includes('/proc/sys'));
     assert.equal('StopSignal' in i.Config, false);
+    assert.equal(i.Config.Volumes, null, 'no volumes: null, as Docker');
     for (const dir of ['LowerDir', 'UpperDir', 'WorkDir']) assert.ok(existsSync(i.GraphDriver.Data[dir]!.split(':')[0]!), `${dir}: ${i.GraphDriver.Data[dir]}`);
     const unconfined = await c.get<{ HostConfig: Record<string, unknown> }>(`/containers/${await create({ Cmd: ['true'], HostConfig: { SecurityOpt: ['systempaths=unconfined'] } })}/json`);
     assert.deepEqual([unconfined.HostConfig.MaskedPaths, unconfined.HostConfig.ReadonlyPaths], [[], []]);
@@ -308,6 +309,22 @@ describe('restart policies', () => {
     const after = await inspect(id);
     assert.equal(after.State.Running, false);
     assert.equal(after.State.Restarting, false);
+  });
+
+  test('a container waiting to restart reads as Docker shows it: running and restarting, no process; exec, pause and top say so', async () => {
+    // Exits at once: Docker's backoff then waits 100 ms, 200 ms, … before each start.
+    const id = await create({ Cmd: ['sh', '-c', 'exit 3'], HostConfig: { RestartPolicy: { Name: 'always' } } });
+    await post(`/containers/${id}/start`);
+    let i = await inspect(id);
+    for (let n = 0; n < 250 && !(i.State.Restarting && i.RestartCount >= 2); n++) {
+      await new Promise((r) => setTimeout(r, 20));
+      i = await inspect(id);
+    }
+    assert.deepEqual([i.State.Status, i.State.Running, i.State.Restarting, i.State.Pid], ['restarting', true, true, 0]);
+    const restarting = new RegExp(`^Container ${id} is restarting, wait until the container is running$`);
+    await rejectsWith(c.call('POST', `/containers/${id}/exec`, { body: { Cmd: ['true'] } }), 409, restarting);
+    await rejectsWith(c.call('POST', `/containers/${id}/pause`), 409, restarting);
+    await c.call('DELETE', `/containers/${id}`, { query: { force: true } }).then((r) => r.resume());
   });
 });
 

@@ -278,10 +278,21 @@ describe('networking through the docker CLI', () => {
     const loopback = await dk(d, 'run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ip -o -4 addr show lo && ping -c 1 -W 1 127.0.0.1 >/dev/null && echo pinged');
     assert.match(loopback, /inet 127\.0\.0\.1\/8/);
     assert.match(loopback, /^pinged$/m);
-    const id = await dk(d, 'run', '-d', '--network', 'none', 'busybox', 'sleep', '60');
+    const id = await dk(d, 'run', '-d', '--network', 'none', '-p', '8089:80', 'busybox', 'sleep', '60');
     const [pid, key] = (await dk(d, 'inspect', '-f', '{{.State.Pid}} {{.NetworkSettings.SandboxKey}}', id)).split(' ');
     assert.equal(key, `/proc/${pid}/ns/net`);
-    await dk(d, 'rm', '-f', id);
+    // As Docker: listed on the none (or host) network with an endpoint, no address, nothing published.
+    for (const [mode, container] of [['none', id], ['host', await dk(d, 'run', '-d', '--network', 'host', 'busybox', 'sleep', '60')]] as const) {
+      const settings = JSON.parse(await dk(d, 'inspect', '-f', '{{json .NetworkSettings}}', container)) as { Networks: Record<string, { NetworkID: string; EndpointID: string; IPAddress: string }>; Ports: object };
+      assert.deepEqual(Object.keys(settings.Networks), [mode]);
+      assert.equal(settings.Networks[mode]!.NetworkID, await dk(d, 'network', 'inspect', '-f', '{{.Id}}', mode));
+      assert.match(settings.Networks[mode]!.EndpointID, /^[0-9a-f]{64}$/);
+      assert.equal(settings.Networks[mode]!.IPAddress, '');
+      assert.deepEqual(settings.Ports, {});
+      assert.equal(await dk(d, 'ps', '--filter', `id=${container}`, '--format', '{{.Networks}}|{{.Ports}}'), `${mode}|`);
+      await dk(d, 'rm', '-f', container);
+    }
+
   });
 
   it('links containers on the default bridge as Docker: hosts entry, variables, checks', async () => {

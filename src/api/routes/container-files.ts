@@ -89,8 +89,8 @@ export function registerContainerFileRoutes(router: ApiRouter, containers: Conta
 
   router.get('/containers/:id/top', async ({ res, params, query }) => {
     const c = containers.store.mustFind(params.id!);
-    if (!c.state.Running) throw notRunning(c.id);
     if (c.state.Restarting) throw isRestarting(c.id);
+    if (!c.state.Running) throw notRunning(c.id);
     const pids = await containers.deps.runtime.processes(c.id);
     sendJSON(res, 200, await top(pids, query.get('ps_args') || '-ef'));
   });

@@ -86,7 +86,8 @@ export async function waitRunningAndHealthy(ctx: ComposeContext, services: strin
       for (;;) {
         const info = await ctx.api.inspectContainer(c.Id);
         const health = info.State.Health?.Status;
-        if (info.State.Running && (!health || health === 'none' || health === 'healthy')) break;
+        // A restarting container counts as running in inspect (as Docker's), but has no process.
+        if (info.State.Running && !info.State.Restarting && (!health || health === 'none' || health === 'healthy')) break;
         if (health === 'unhealthy') {
           ctx.progress.event(progress.error(id, 'Error'));
           throw new ComposeEngineError(`container ${nameOf(c)} is unhealthy`);

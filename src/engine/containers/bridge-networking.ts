@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EndpointSettings as ApiEndpointSettings } from '../../api/types/container.js';
 import { InvalidParameterError, NotFoundError } from '../../util/errors.js';
 import type { NetworkService } from '../networks/service.js';
@@ -20,6 +21,26 @@ export function parseNetworkMode(mode: string | undefined): Mode {
     return { kind: 'container', ref };
   }
   return { kind: 'bridge', network: m };
+}
+
+/** An endpoint without an address (Docker's on the host and none networks). */
+function unattachedEndpoint(): ApiEndpointSettings {
+  return {
+    IPAMConfig: null,
+    Links: null,
+    Aliases: null,
+    MacAddress: '',
+    DriverOpts: null,
+    NetworkID: '',
+    EndpointID: '',
+    Gateway: '',
+    IPAddress: '',
+    IPPrefixLen: 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    DNSNames: null,
+  };
 }
 
 /**
@@ -73,10 +94,16 @@ export class BridgeNetworking implements ContainerNetworking {
       extraHosts: hc.ExtraHosts ?? undefined,
     }, endpoints, { bindings: hc.PortBindings ?? undefined, exposedPorts: Object.keys(c.config.ExposedPorts ?? {}), publishAll: hc.PublishAllPorts === true });
     try {
+      // The host and none networks have no interface to make, but Docker lists the container on
+      // them (an endpoint with no address) and publishes nothing.
+      const ownNetworkless = mode.kind === 'host' || mode.kind === 'none';
+      const attached = ownNetworkless
+        ? { [mode.kind]: { ...unattachedEndpoint(), NetworkID: this.networks.inspect(mode.kind).Id, EndpointID: createHash('sha256').update(`${c.id}/${mode.kind}`).digest('hex') } }
+        : (networks as Record<string, ApiEndpointSettings>);
       return {
         netnsPath: netnsPath || undefined,
         privateNetns: mode.kind === 'none',
-        networking: { Networks: networks as Record<string, ApiEndpointSettings>, Ports: ports, SandboxKey: netnsPath },
+        networking: { Networks: attached, Ports: ownNetworkless ? {} : ports, SandboxKey: netnsPath },
         hosts: this.networks.hostsEntries(c.id),
         resolvConf: this.networks.resolvConf(c.id),
       };

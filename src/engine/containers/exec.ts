@@ -177,9 +177,10 @@ export class ExecManager {
   /** `ref`: how the paused error names the container (Docker: as asked at create, the ID at start). */
   private mustBeRunning(c: Container, ref: string): void {
     const cur = this.containers.store.get(c.id) ?? c;
+    // A restarting container has no process; Docker, which counts it as running, says so.
+    if (cur.state.Restarting) throw isRestarting(cur.id);
     if (!cur.state.Running) throw notRunning(cur.id);
     if (cur.state.Paused) throw execPaused(ref);
-    if (cur.state.Restarting) throw isRestarting(cur.id);
   }
 
   private event(c: Container, action: string, execId: string, extra: Record<string, string> = {}): void {

@@ -605,9 +605,9 @@ export class ContainerService {
     const c = this.store.mustFind(ref);
     await this.locks.run(c.id, async () => {
       const cur = this.store.get(c.id)!;
+      if (cur.state.Restarting) throw isRestarting(cur.id);
       if (!cur.state.Running) throw notRunning(cur.id);
       if (cur.state.Paused) throw new ConflictError(`Container ${cur.id} is already paused`);
-      if (cur.state.Restarting) throw isRestarting(cur.id);
       await this.deps.runtime.pause(cur.id);
       cur.state = { ...cur.state, Status: 'paused', Paused: true };
       this.store.save(cur);

@@ -24,16 +24,13 @@ function command(c: Container): string {
   return args.join(' ');
 }
 
+/** `docker ps`'s Ports: what NetworkSettings.Ports holds (nothing for a container not running, as Docker). */
 function portsList(c: Container): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] {
   const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
   for (const [key, bindings] of Object.entries(c.networking.Ports ?? {})) {
     const [port = '0', type = 'tcp'] = key.split('/');
     if (!bindings || bindings.length === 0) out.push({ PrivatePort: Number(port), Type: type });
     else for (const b of bindings) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
-  }
-  if (out.length === 0) for (const key of Object.keys(c.config.ExposedPorts ?? {})) {
-    const [port = '0', type = 'tcp'] = key.split('/');
-    out.push({ PrivatePort: Number(port), Type: type });
   }
   return out;
 }
@@ -151,7 +148,8 @@ export async function inspectContainer(svc: ContainerService, images: ImageServi
     Created: c.created,
     Path: args[0] ?? '',
     Args: args.slice(1),
-    State: c.state,
+    // Docker counts a restarting container as running (moby's SetRestarting), with no process.
+    State: c.state.Restarting ? { ...c.state, Running: true } : c.state,
     Image: c.imageId,
     ResolvConfPath: `${svc.containerDir(c.id)}/resolv.conf`,
     HostnamePath: `${svc.containerDir(c.id)}/hostname`,
@@ -169,7 +167,8 @@ export async function inspectContainer(svc: ContainerService, images: ImageServi
     GraphDriver: { Name: 'overlay2', Data: graphDriverData(svc, c) },
     ...sizes,
     Mounts: mountsView(svc, c),
-    Config: { ...c.config, Image: c.imageRef },
+    // Docker shows a container without volumes as `"Volumes": null`.
+    Config: { ...c.config, Image: c.imageRef, Volumes: c.config.Volumes && Object.keys(c.config.Volumes).length > 0 ? c.config.Volumes : null },
     NetworkSettings: {
       Bridge: '',
       SandboxID: c.networking.SandboxKey ? c.id : '',
