@@ -11,22 +11,22 @@ import { readUserDatabase, type UserDatabase } from '../../runtime/spec/user.js'
 import { mountRootfs, unmountRootfs } from '../../store/snapshots/rootfs.js';
 import type { OverlaySnapshotter } from '../../store/snapshots/overlay.js';
 import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, errorMessage, wrapError } from '../../util/errors.js';
-import { isRestarting, notRunning } from './errors.js';
 import type { Logger } from '../../util/log.js';
 import { KeyedMutex } from '../../util/rwlock.js';
 import type { EventBus } from '../events/bus.js';
 import { chainIds } from '../images/layers.js';
 import type { ImageService } from '../images/service.js';
+import { isRestarting, notRunning } from './errors.js';
 import { etcPaths, writeEtcFiles } from './etc-files.js';
 import { temporaryMountsReleased } from './fs-view.js';
 import { InitLayers } from './init-layer.js';
-import { checkSignal, isValidSignal, signalNumber } from './signals.js';
 import { linkEnv, linkHostsLine, parseLink, storedLink, usesLegacyLinks } from './links.js';
 import { fillHostConfigDefaults, mergeImageConfig, validateHostConfig } from './merge-config.js';
 import { initialState, type Container } from './model.js';
 import { generateId, generateName, normalizeName } from './names.js';
 import type { ContainerNetworking } from './networking.js';
 import { RestartBackoff, shouldRestart, startsWithDaemon } from './restart-policy.js';
+import { checkSignal, isValidSignal, signalNumber } from './signals.js';
 import { ContainerStore } from './store.js';
 import { Waiters, type WaitCondition, type WaitResult } from './waiters.js';
 
